@@ -1,0 +1,80 @@
+# Argo signals suite. `make run` and `make test` are the two commands a new user needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+PROTO_FILES := $(shell find protos -name '*.proto' | sort)
+GEN := gen/python
+# buf breaking compares the protos with this git ref (override in a PR pipeline).
+BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
+
+.PHONY: help venv protos protos-check lint fmt typecheck test test-unit test-integration \
+        test-e2e run clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(STAMP): requirements/main.txt requirements/dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "Python 3.11+ is required (found $$($(PYTHON) --version))"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
+		-r requirements/main.txt -r requirements/dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+venv: $(STAMP) ## create .venv and install the pinned dependencies
+
+define gen_protos
+	rm -rf $(1) && mkdir -p $(1)
+	PATH="$(abspath $(BIN)):$$PATH" $(PY) -m grpc_tools.protoc -I protos \
+		--python_out=$(1) --mypy_out=$(1) --grpc_python_out=$(1) --mypy_grpc_out=$(1) \
+		$(PROTO_FILES)
+	find $(1)/argo -type d -exec touch {}/__init__.py \;
+endef
+
+protos: $(STAMP) ## regenerate gen/python from protos/
+	$(call gen_protos,$(GEN))
+
+protos-check: $(STAMP) ## fail when gen/python is stale
+	$(call gen_protos,.protos-check.tmp)
+	@diff -r .protos-check.tmp $(GEN) >/dev/null \
+		|| { diff -r .protos-check.tmp $(GEN) | head -20; rm -rf .protos-check.tmp; \
+		     echo "gen/python is stale: run 'make protos' and commit the result"; exit 1; }
+	@rm -rf .protos-check.tmp
+	@echo "gen/python is up to date"
+
+lint: $(STAMP) ## buf lint + buf breaking + ruff + mypy + import boundaries
+	$(BIN)/buf lint
+	@if git rev-parse --verify --quiet main:protos >/dev/null; then \
+		echo "buf breaking --against '$(BREAKING_AGAINST)'"; \
+		$(BIN)/buf breaking --against '$(BREAKING_AGAINST)'; \
+	else echo "buf breaking: main has no protos/ yet, nothing to compare against"; fi
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs services tools
+	$(BIN)/lint-imports
+
+fmt: $(STAMP) ## format the code
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) ## the whole test suite (needs Redis and PostgreSQL on localhost)
+	$(BIN)/pytest -q
+
+test-unit: $(STAMP)
+	$(BIN)/pytest -q tests/unit
+
+test-integration: $(STAMP)
+	$(BIN)/pytest -q tests/integration
+
+test-e2e: $(STAMP)
+	$(BIN)/pytest -q tests/e2e
+
+run: $(STAMP) ## start the three services with embedded defaults and show live signals
+	$(PY) -m tools.run_suite
+
+clean: ## remove the virtualenv and local state
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .protos-check.tmp
