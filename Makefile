@@ -7,6 +7,7 @@ PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 PROTO_FILES := $(shell find protos -name '*.proto' | sort)
 GEN := gen/python
+SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine services/tracker .
 # buf breaking compares the protos with this git ref (override in a PR pipeline).
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
@@ -22,7 +23,10 @@ $(STAMP): requirements/main.txt requirements/dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r requirements/main.txt -r requirements/dev.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@# Source roots go on the venv's path through a .pth file (what an editable install
+	@# does), so packages added later need no reinstall.
+	printf '%s\n' $(addprefix $(CURDIR)/,$(SOURCE_ROOTS)) \
+		> "$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/argo-dev.pth"
 	touch $(STAMP)
 
 venv: $(STAMP) ## create .venv and install the pinned dependencies

@@ -1,0 +1,87 @@
+"""OpenTelemetry tracing driven by the standard OTEL_* environment variables.
+
+- OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES name the resource (read by the SDK).
+- OTEL_TRACES_EXPORTER: `otlp` (gRPC OTLP, which Jaeger ingests directly), `console` or
+  `none`. Unset, it is `otlp` when OTEL_EXPORTER_OTLP_ENDPOINT is set and `none` otherwise,
+  so an offline `make run` does not retry a collector that is not there. Spans are still
+  created, so trace ids reach the logs and the signals' lineage.
+- OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _HEADERS / _INSECURE
+  and OTEL_BSP_* are read by the exporter and the batch processor themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import structlog
+from opentelemetry import trace
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+)
+
+from observability.redaction import Redactor
+from observability.span_redaction import RedactingSpanExporter
+
+log = structlog.get_logger(__name__)
+
+
+def _exporter_name(environ: Mapping[str, str]) -> str:
+    explicit = environ.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    if explicit:
+        return explicit.split(",")[0].strip()
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or environ.get(
+        "OTEL_EXPORTER_OTLP_ENDPOINT"
+    )
+    return "otlp" if endpoint else "none"
+
+
+def _build_exporter(name: str, environ: Mapping[str, str]) -> SpanExporter | None:
+    if name == "none":
+        return None
+    if name == "console":
+        return ConsoleSpanExporter()
+    if name != "otlp":
+        raise ValueError(f"OTEL_TRACES_EXPORTER: unsupported exporter {name!r} (otlp|console|none)")
+    protocol = environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL") or environ.get(
+        "OTEL_EXPORTER_OTLP_PROTOCOL", "grpc"
+    )
+    if protocol.strip() != "grpc":
+        raise ValueError(f"OTEL_EXPORTER_OTLP_PROTOCOL: only 'grpc' is supported, got {protocol!r}")
+    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+    return OTLPSpanExporter()
+
+
+def configure_tracing(
+    *, service: str, environ: Mapping[str, str], redactor: Redactor
+) -> TracerProvider:
+    """Install a global TracerProvider and the httpx/redis/asyncpg instrumentations."""
+    resource = Resource.create({SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or service})
+    provider = TracerProvider(resource=resource)
+    name = _exporter_name(environ)
+    exporter = _build_exporter(name, environ)
+    if exporter is not None:
+        provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter, redactor)))
+    trace.set_tracer_provider(provider)
+    _instrument_libraries()
+    log.info("tracing_configured", exporter=name)
+    return provider
+
+
+def _instrument_libraries() -> None:
+    from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    instrumentors = (
+        HTTPXClientInstrumentor(),
+        RedisInstrumentor(),
+        AsyncPGInstrumentor(),  # type: ignore[no-untyped-call]
+    )
+    for instrumentor in instrumentors:
+        if not instrumentor.is_instrumented_by_opentelemetry:
+            instrumentor.instrument()

@@ -1,0 +1,61 @@
+"""The one `main()` the three services share: settings, logging, tracing, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Protocol, TypeVar
+
+import structlog
+
+from observability.logging import configure_logging
+from observability.redaction import Redactor, secrets_from_environ
+from observability.tracing import configure_tracing
+from service_runtime.server import serve
+from service_runtime.settings import CommonSettings, ConfigError
+from service_runtime.wiring import Wiring
+
+
+class HasCommon(Protocol):
+    @property
+    def common(self) -> CommonSettings: ...
+
+
+S = TypeVar("S", bound=HasCommon)
+
+
+def run_service(
+    load_settings: Callable[[Mapping[str, str]], S],
+    bootstrap: Callable[[S], Awaitable[Wiring]],
+) -> None:
+    """Process entry point; exits 2 with the variable's name when configuration is bad."""
+    environ = dict(os.environ)
+    try:
+        settings = load_settings(environ)
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    common = settings.common
+    redactor = configure_logging(
+        service=common.service_name,
+        level=common.log_level,
+        fmt=common.log_format,
+        redactor=Redactor(secrets_from_environ(environ)),
+    )
+    log = structlog.get_logger(__name__)
+    try:
+        provider = configure_tracing(
+            service=common.service_name, environ=environ, redactor=redactor
+        )
+    except ValueError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        raise SystemExit(2) from None
+    try:
+        asyncio.run(serve(common, lambda: bootstrap(settings)))
+    except ConfigError as e:
+        log.error("startup_failed", error=str(e))
+        raise SystemExit(2) from None
+    finally:
+        provider.shutdown()

@@ -1,0 +1,137 @@
+"""The process lifecycle every service shares.
+
+bootstrap -> grpc.aio server (interceptors, health, reflection) -> admin port -> readiness
+loop -> wait for SIGTERM/SIGINT -> health NOT_SERVING -> stop background loops -> drain
+in-flight RPCs within the grace period -> close adapters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Awaitable, Callable
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from observability.grpc_server import server_interceptors
+from service_runtime.admin import AdminServer
+from service_runtime.reloader import ConfigReloader
+from service_runtime.settings import CommonSettings
+from service_runtime.wiring import Wiring
+
+log = structlog.get_logger(__name__)
+_SERVING = health_pb2.HealthCheckResponse.SERVING
+_NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+READINESS_INTERVAL_SECONDS = 2.0
+
+
+class Lifecycle:
+    """Holds the running server's state so tests can drive it without signals."""
+
+    def __init__(self, common: CommonSettings, wiring: Wiring) -> None:
+        self.common = common
+        self.wiring = wiring
+        self.state = "starting"
+        self.health = health.aio.HealthServicer()
+        self.server = grpc.aio.server(interceptors=server_interceptors())
+        self.grpc_port = 0
+        self.admin = AdminServer(
+            service=common.service_name,
+            host=common.bind_host,
+            port=common.admin_port,
+            state=lambda: self.state,
+            performance=wiring.performance,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+        self.stop_event = asyncio.Event()
+
+    async def start(self) -> None:
+        w = self.wiring
+        if w.apply_config is not None and self.common.config_path:
+            reloader = ConfigReloader(self.common.config_path, w.apply_config)
+            reloader.load_initial()
+            self._spawn(reloader.run(), "config_reloader")
+        w.register(self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = [*w.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, self.server)
+        await self._set_health(_NOT_SERVING)
+        self.grpc_port = self.server.add_insecure_port(
+            f"{self.common.bind_host}:{self.common.grpc_port}"
+        )
+        await self.server.start()
+        await self.admin.start()
+        log.info("grpc_server_started", port=self.grpc_port, services=list(w.service_names))
+        self._spawn(self._watch_readiness(), "readiness")
+        for loop_factory in w.background:
+            self._spawn(loop_factory(), "background")
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background_task_crashed", task=name)
+                self.stop_event.set()  # a dead loop is not a healthy service: stop, let k8s restart
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def _set_health(self, status: int) -> None:
+        for name in ("", *self.wiring.service_names):
+            await self.health.set(name, status)
+
+    async def _watch_readiness(self) -> None:
+        ready = self.wiring.ready
+        while self.state in ("starting", "serving", "degraded"):
+            ok = True
+            if ready is not None:
+                try:
+                    ok = await asyncio.wait_for(ready(), timeout=READINESS_INTERVAL_SECONDS)
+                except Exception as e:
+                    log.warning("readiness_check_failed", error=repr(e))
+                    ok = False
+            if ok:
+                new_state = "serving"
+            else:
+                new_state = "starting" if self.state == "starting" else "degraded"
+            if new_state != self.state:
+                log.info("service_state_changed", old=self.state, new=new_state)
+                self.state = new_state
+                await self._set_health(_SERVING if ok else _NOT_SERVING)
+            await asyncio.sleep(READINESS_INTERVAL_SECONDS if ok else 0.25)
+
+    async def stop(self) -> None:
+        grace = self.common.shutdown_grace_seconds
+        log.info("shutdown_started", grace_seconds=grace)
+        self.state = "stopping"
+        await self.health.enter_graceful_shutdown()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.server.stop(grace)
+        await self.admin.stop()
+        await self.wiring.exit_stack.aclose()
+        log.info("shutdown_complete")
+
+
+async def serve(common: CommonSettings, build: Callable[[], Awaitable[Wiring]]) -> None:
+    """Run one service until SIGTERM or SIGINT, then shut down gracefully."""
+    loop = asyncio.get_running_loop()
+    wiring = await build()
+    lifecycle = Lifecycle(common, wiring)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lifecycle.stop_event.set)
+    try:
+        await lifecycle.start()
+        await lifecycle.stop_event.wait()
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.remove_signal_handler(sig)
+        await lifecycle.stop()
