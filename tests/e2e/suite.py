@@ -1,0 +1,108 @@
+"""Start the three services as real processes for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tests.conftest import free_port
+
+SERVICES = {
+    "market-gateway": ("market_gateway.main", "argo.marketdata.v1.MarketGateway"),
+    "tracker": ("tracker.main", "argo.tracker.v1.Tracker"),
+    "signal-engine": ("signal_engine.main", "argo.signals.v1.SignalEngine"),
+}
+
+
+@dataclass
+class RunningService:
+    name: str
+    grpc_port: int
+    admin_port: int
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.grpc_port}"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@dataclass
+class Suite:
+    workdir: Path
+    extra_env: dict[str, str] = field(default_factory=dict)
+    services: dict[str, RunningService] = field(default_factory=dict)
+
+    def start(self) -> None:
+        ports = {name: (free_port(), free_port()) for name in SERVICES}
+        common = {
+            **os.environ,
+            "LOG_FORMAT": "json",
+            "BIND_HOST": "127.0.0.1",
+            "MARKET_GATEWAY_ADDR": f"127.0.0.1:{ports['market-gateway'][0]}",
+            "TRACKER_ADDR": f"127.0.0.1:{ports['tracker'][0]}",
+            "DATABASE_URL": f"sqlite:///{self.workdir / 'tracker.db'}",
+            **self.extra_env,
+        }
+        for name, (module, _) in SERVICES.items():
+            grpc_port, admin_port = ports[name]
+            env = {**common, "GRPC_PORT": str(grpc_port), "ADMIN_PORT": str(admin_port)}
+            env.setdefault("OTEL_SERVICE_NAME", name)
+            env["OTEL_SERVICE_NAME"] = name
+            log_path = self.workdir / f"{name}.log"
+            process = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env=env,
+                stdout=log_path.open("wb"),
+                stderr=subprocess.STDOUT,
+                cwd=self.workdir,
+            )
+            self.services[name] = RunningService(name, grpc_port, admin_port, process, log_path)
+
+    async def wait_serving(self, timeout: float = 30.0) -> None:
+        async with asyncio.timeout(timeout):
+            for name, (_, service_name) in SERVICES.items():
+                await self._wait_one(self.services[name], service_name)
+
+    async def _wait_one(self, service: RunningService, service_name: str) -> None:
+        while True:
+            if service.process.poll() is not None:
+                raise RuntimeError(f"{service.name} exited early:\n{service.log_text()[-3000:]}")
+            try:
+                async with grpc.aio.insecure_channel(service.address) as channel:
+                    stub = health_pb2_grpc.HealthStub(channel)
+                    reply = await stub.Check(
+                        health_pb2.HealthCheckRequest(service=service_name), timeout=1
+                    )
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+            except grpc.aio.AioRpcError:
+                pass
+            await asyncio.sleep(0.2)
+
+    def stop(self, timeout: float = 20.0) -> dict[str, int]:
+        """SIGTERM every service (engine first) and return their exit codes."""
+        codes: dict[str, int] = {}
+        for name in ("signal-engine", "tracker", "market-gateway"):
+            service = self.services.get(name)
+            if service is None:
+                continue
+            if service.process.poll() is None:
+                service.process.send_signal(signal.SIGTERM)
+            try:
+                codes[name] = service.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                service.process.kill()
+                codes[name] = service.process.wait()
+        return codes
