@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import grpc
@@ -22,6 +23,7 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore
         self.spans: list[ReceivedSpan] = []
         self._server: grpc.aio.Server | None = None
         self.port = 0
+        self._arrived = asyncio.Event()
 
     async def Export(  # noqa: N802 - gRPC method name
         self,
@@ -48,6 +50,7 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore
                             parent_span_id=span.parent_span_id.hex(),
                         )
                     )
+        self._arrived.set()
         return trace_service_pb2.ExportTraceServiceResponse()
 
     async def start(self) -> int:
@@ -60,6 +63,12 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore
     async def stop(self) -> None:
         if self._server is not None:
             await self._server.stop(0)
+
+    async def wait_for_services(self, trace_id: str, services: set[str]) -> None:
+        """Return once spans of every named service arrived for the trace."""
+        while not services <= self.services_in_trace(trace_id):
+            self._arrived.clear()
+            await self._arrived.wait()
 
     def services_in_trace(self, trace_id: str) -> set[str]:
         return {s.service for s in self.spans if s.trace_id == trace_id}

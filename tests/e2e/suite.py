@@ -70,26 +70,23 @@ class Suite:
             )
             self.services[name] = RunningService(name, grpc_port, admin_port, process, log_path)
 
-    async def wait_serving(self, timeout: float = 30.0) -> None:
-        async with asyncio.timeout(timeout):
+    async def wait_serving(self) -> None:
+        """Wait (bounded by the caller's timeout) until every service reports SERVING."""
+        try:
             for name, (_, service_name) in SERVICES.items():
                 await self._wait_one(self.services[name], service_name)
+        except (TimeoutError, asyncio.CancelledError):
+            dead = {n: s.log_text()[-2000:] for n, s in self.services.items() if s.process.poll()}
+            raise RuntimeError(f"services did not become SERVING; exited: {dead}") from None
 
     async def _wait_one(self, service: RunningService, service_name: str) -> None:
-        while True:
-            if service.process.poll() is not None:
-                raise RuntimeError(f"{service.name} exited early:\n{service.log_text()[-3000:]}")
-            try:
-                async with grpc.aio.insecure_channel(service.address) as channel:
-                    stub = health_pb2_grpc.HealthStub(channel)
-                    reply = await stub.Check(
-                        health_pb2.HealthCheckRequest(service=service_name), timeout=1
-                    )
-                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
-                        return
-            except grpc.aio.AioRpcError:
-                pass
-            await asyncio.sleep(0.2)
+        # Health/Watch with wait_for_ready: no polling, the first SERVING ends the wait.
+        async with grpc.aio.insecure_channel(service.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            request = health_pb2.HealthCheckRequest(service=service_name)
+            async for reply in stub.Watch(request, wait_for_ready=True):
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
 
     def stop(self, timeout: float = 20.0) -> dict[str, int]:
         """SIGTERM every service (engine first) and return their exit codes."""

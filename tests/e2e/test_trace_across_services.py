@@ -36,7 +36,8 @@ async def running_suite(tmp_path: Path) -> AsyncIterator[tuple[Suite, OtlpReceiv
     )
     suite.start()
     try:
-        await suite.wait_serving()
+        async with asyncio.timeout(60):
+            await suite.wait_serving()
         yield suite, receiver
     finally:
         codes = suite.stop()
@@ -62,8 +63,7 @@ async def test_generate_signals_is_one_trace_across_three_services_and_stored(
 
     wanted = {"signal-engine", "market-gateway", "tracker"}
     async with asyncio.timeout(15):
-        while receiver.services_in_trace(trace_id) != wanted:
-            await asyncio.sleep(0.1)
+        await receiver.wait_for_services(trace_id, wanted)
     spans = [s for s in receiver.spans if s.trace_id == trace_id]
     names = {(s.service, s.name) for s in spans}
     assert ("market-gateway", "/argo.marketdata.v1.MarketGateway/GetQuotes") in names

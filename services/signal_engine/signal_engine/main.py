@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from service_runtime.main import run_service
 from signal_engine.bootstrap import bootstrap
 from signal_engine.config import load_settings
-from service_runtime.main import run_service
 
 
 def run() -> None:
