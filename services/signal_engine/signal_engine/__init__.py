@@ -1,0 +1,1 @@
+"""signal-engine: turns market data into trading signals (argo.signals.v1)."""
