@@ -29,7 +29,9 @@ def _reachable(host: str, port: int) -> bool:
 def postgres_url() -> str:
     """URL of the real PostgreSQL; fails (never skips) when it is not running."""
     if not _reachable("127.0.0.1", 5432):
-        pytest.fail(f"PostgreSQL is not reachable at 127.0.0.1:5432; start it with: {START_POSTGRES}")
+        pytest.fail(
+            f"PostgreSQL is not reachable at 127.0.0.1:5432; start it with: {START_POSTGRES}"
+        )
     return POSTGRES_URL
 
 

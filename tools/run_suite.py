@@ -37,7 +37,8 @@ def session_clock_start(now: datetime) -> str | None:
     if calendar.is_open_on_minute(stamp):
         return None
     next_open = calendar.next_open(stamp).to_pydatetime()
-    return (next_open + timedelta(minutes=30)).astimezone(UTC).isoformat()
+    start: datetime = next_open + timedelta(minutes=30)
+    return start.astimezone(UTC).isoformat()
 
 
 def _start(env: dict[str, str], logs: Path) -> dict[str, subprocess.Popen[bytes]]:

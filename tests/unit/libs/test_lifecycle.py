@@ -87,7 +87,8 @@ async def _wait_for_health(port: int, wanted: int) -> None:
 @pytest.mark.asyncio
 async def test_health_is_not_serving_until_dependencies_are_ready(running) -> None:
     lifecycle, _, flags = running
-    assert await _health(lifecycle.grpc_port, _SERVICE) == health_pb2.HealthCheckResponse.NOT_SERVING
+    status = await _health(lifecycle.grpc_port, _SERVICE)
+    assert status == health_pb2.HealthCheckResponse.NOT_SERVING
     flags["ready"] = True
     await _wait_for_health(lifecycle.grpc_port, health_pb2.HealthCheckResponse.SERVING)
     assert await _health(lifecycle.grpc_port, "") == health_pb2.HealthCheckResponse.SERVING

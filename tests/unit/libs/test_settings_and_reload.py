@@ -10,7 +10,11 @@ from service_runtime.settings import ConfigError, env_int, env_list, load_common
 
 def test_load_common_defaults_and_overrides() -> None:
     common = load_common(
-        {"GRPC_PORT": "6000", "LOG_FORMAT": "json", "ARGO_CLOCK_START": "2026-11-17T10:00:00-05:00"},
+        {
+            "GRPC_PORT": "6000",
+            "LOG_FORMAT": "json",
+            "ARGO_CLOCK_START": "2026-11-17T10:00:00-05:00",
+        },
         service_name="tracker",
         default_grpc_port=50053,
         default_admin_port=9103,
