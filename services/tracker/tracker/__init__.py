@@ -1,0 +1,1 @@
+"""Argo tracker: stores signals idempotently and reports on their outcomes."""
