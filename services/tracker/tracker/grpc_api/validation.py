@@ -1,0 +1,106 @@
+"""Request validation at the edge: what protobuf allows but the domain cannot represent.
+
+Unknown or UNSPECIFIED enum values, missing or out-of-range timestamps, batch sizes and date
+strings are checked here; business rules live in `tracker.domain` and are added to the same
+list for RecordSignals, so a caller sees every problem of a batch in one answer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from argo.signals.v1 import signals_pb2
+from argo.tracker.v1 import tracker_pb2
+from tracker.domain import MAX_BATCH_SIZE, Violation, signal_violations, symbol_violation
+from tracker.grpc_api.mapping import (
+    ACTION_FROM_PB,
+    CACHE_STATUS_FROM_PB,
+    OUTCOME_FROM_PB,
+    REGIME_FROM_PB,
+    signal_from_pb,
+)
+
+# Timestamp's documented range: 0001-01-01T00:00:00Z .. 9999-12-31T23:59:59.999999999Z.
+_MIN_SECONDS = -62_135_596_800
+_MAX_SECONDS = 253_402_300_799
+_ACTIONS = "ACTION_BUY, ACTION_SELL or ACTION_HOLD"
+_DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def timestamp_violation(ts: Timestamp) -> str | None:
+    if not _MIN_SECONDS <= ts.seconds <= _MAX_SECONDS or not 0 <= ts.nanos <= 999_999_999:
+        return "must be a valid timestamp between years 1 and 9999"
+    return None
+
+
+def record_request_violations(request: tracker_pb2.RecordSignalsRequest) -> list[Violation]:
+    count = len(request.signals)
+    if not 1 <= count <= MAX_BATCH_SIZE:
+        return [("signals", f"must hold 1..{MAX_BATCH_SIZE} signals, got {count}")]
+    found: list[Violation] = []
+    for i, pb in enumerate(request.signals):
+        structural = _signal_structure_violations(pb, f"signals[{i}]")
+        if structural:
+            found.extend(structural)
+        else:
+            found.extend(signal_violations(signal_from_pb(pb), f"signals[{i}]"))
+    return found
+
+
+def _signal_structure_violations(pb: signals_pb2.Signal, path: str) -> list[Violation]:
+    found: list[Violation] = []
+    if pb.action not in ACTION_FROM_PB:
+        found.append((f"{path}.action", f"must be {_ACTIONS}"))
+    if pb.regime not in REGIME_FROM_PB:
+        found.append((f"{path}.regime", f"unknown value {pb.regime}"))
+    for name in ("create_time", "expire_time"):
+        if not pb.HasField(name):
+            found.append((f"{path}.{name}", "is required"))
+        elif (problem := timestamp_violation(getattr(pb, name))) is not None:
+            found.append((f"{path}.{name}", problem))
+    for j, part in enumerate(pb.lineage):
+        if part.cache_status not in CACHE_STATUS_FROM_PB:
+            found.append(
+                (f"{path}.lineage[{j}].cache_status", f"unknown value {part.cache_status}")
+            )
+    return found
+
+
+def query_request_violations(request: tracker_pb2.QuerySignalsRequest) -> list[Violation]:
+    """Structure only; the filter's rules and page_size are checked by the app."""
+    query = request.filter
+    found: list[Violation] = []
+    for k, action in enumerate(query.actions):
+        if action not in ACTION_FROM_PB:
+            found.append((f"filter.actions[{k}]", f"must be {_ACTIONS}"))
+    for k, outcome in enumerate(query.outcomes):
+        if outcome not in OUTCOME_FROM_PB:
+            found.append(
+                (f"filter.outcomes[{k}]", "must be a known outcome other than UNSPECIFIED")
+            )
+    for name in ("start_time", "end_time"):
+        if query.HasField(name) and (problem := timestamp_violation(getattr(query, name))):
+            found.append((f"filter.{name}", problem))
+    return found
+
+
+def calibration_request_violations(
+    request: tracker_pb2.GetCalibrationRequest,
+) -> list[Violation]:
+    if request.symbol and (problem := symbol_violation(request.symbol)) is not None:
+        return [("symbol", problem)]
+    return []
+
+
+def archive_request_violations(request: tracker_pb2.RunArchiveRequest) -> list[Violation]:
+    problem = "must be a UTC day as YYYY-MM-DD, e.g. 2026-11-20"
+    if not _DAY_RE.fullmatch(request.date):
+        return [("date", problem)]
+    try:
+        date.fromisoformat(request.date)
+    except ValueError:
+        return [("date", problem)]
+    return []
