@@ -26,9 +26,7 @@ class Clock(Protocol):
 
 
 class MarketData(Protocol):
-    async def get_quotes(
-        self, symbols: Sequence[str]
-    ) -> tuple[dict[str, Quote], dict[str, str]]:
+    async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         """One batched call: quotes and per-symbol error messages, both keyed by the
         symbol as requested. Raises GatewayUnavailable / GatewayError when the call fails."""
         ...

@@ -1,0 +1,1 @@
+"""Implementations of the ports: gRPC clients of the gateway and the tracker, ids."""

@@ -1,0 +1,17 @@
+"""Use cases of the signal engine (imports domain and ports only)."""
+
+from __future__ import annotations
+
+from signal_engine.app.broadcast import SignalBroadcaster, Subscription
+from signal_engine.app.cycle_stats import EngineStats
+from signal_engine.app.delivery import PendingDeliveries
+from signal_engine.app.engine import EngineApp, GenerationResult
+
+__all__ = [
+    "EngineApp",
+    "EngineStats",
+    "GenerationResult",
+    "PendingDeliveries",
+    "SignalBroadcaster",
+    "Subscription",
+]
