@@ -45,12 +45,12 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_PATH = Path("var/tracker.db")
 PRAGMAS = (
+    "PRAGMA busy_timeout=5000",  # first: switching to WAL may wait for another connection
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-64000",
     "PRAGMA temp_store=MEMORY",
     "PRAGMA mmap_size=268435456",
-    "PRAGMA busy_timeout=5000",
 )
 # Primary result codes that mean "the database cannot serve now", not "our SQL is wrong":
 # BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
