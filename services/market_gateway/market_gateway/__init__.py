@@ -1,0 +1,1 @@
+"""market-gateway: one API over every market-data and AI provider."""

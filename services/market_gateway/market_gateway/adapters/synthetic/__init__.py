@@ -1,0 +1,1 @@
+"""The built-in deterministic synthetic market (no network, no credentials)."""
