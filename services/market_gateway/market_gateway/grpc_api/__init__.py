@@ -1,0 +1,1 @@
+"""gRPC edge of market-gateway: servicer, validation, mapping, error table."""

@@ -1,0 +1,104 @@
+"""argo.marketdata.v1.MarketGateway: validate -> map -> await the app -> map back."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+
+from argo.marketdata.v1 import marketdata_pb2 as pb
+from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
+from market_gateway.app import MarketGatewayApp
+from market_gateway.domain import ProviderUnavailable, SymbolError
+from market_gateway.grpc_api import mapping, validation
+from market_gateway.grpc_api.errors import abort_for_error
+from service_runtime.grpc_errors import abort_invalid_argument
+
+SERVICE_NAME = "argo.marketdata.v1.MarketGateway"
+SENTIMENT_UNIMPLEMENTED = "sentiment providers arrive with the market-gateway issue #4"
+
+
+class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
+    def __init__(self, app: MarketGatewayApp) -> None:
+        self._app = app
+
+    async def GetQuotes(
+        self, request: pb.GetQuotesRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetQuotesResponse:
+        if violations := validation.quotes_request(request):
+            await abort_invalid_argument(context, violations)
+        try:
+            async with _deadline(context):
+                quotes, errors = await self._app.get_quotes(
+                    list(request.symbols), request.max_age_ms
+                )
+            if not quotes and any(error.retryable for error in errors):
+                raise _nothing_served(errors)
+        except Exception as e:
+            await abort_for_error(context, e)
+        return mapping.quotes_response_to_pb(quotes, errors)
+
+    async def GetBars(
+        self, request: pb.GetBarsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetBarsResponse:
+        if violations := validation.bars_request(request):
+            await abort_invalid_argument(context, violations)
+        start, end = mapping.bars_window_from_pb(request)
+        timeframe = mapping.TIMEFRAME_FROM_PB[request.timeframe]
+        try:
+            async with _deadline(context):
+                series = await self._app.get_bars(
+                    request.symbol, timeframe, limit=request.limit, start=start, end=end
+                )
+        except Exception as e:
+            await abort_for_error(context, e)
+        return mapping.bars_response_to_pb(series)
+
+    async def GetSentiment(
+        self, request: pb.GetSentimentRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetSentimentResponse:
+        if violations := validation.sentiment_request(request):
+            await abort_invalid_argument(context, violations)
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, SENTIMENT_UNIMPLEMENTED)
+        raise AssertionError("abort returned")  # pragma: no cover
+
+    async def StreamQuotes(
+        self, request: pb.StreamQuotesRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.StreamQuotesResponse]:
+        if violations := validation.stream_request(request):
+            await abort_invalid_argument(context, violations)
+        events = self._app.stream_quotes(list(request.symbols), request.resume_token)
+        try:
+            async for event in events:
+                yield mapping.stream_event_to_pb(event)
+        except Exception as e:
+            await abort_for_error(context, e)
+        finally:
+            await events.aclose()
+        # The app ends streams only when the gateway shuts down; tell clients to reconnect.
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE,
+            "gateway is shutting down; reconnect with the last resume_token",
+        )
+
+    async def GetProviderStatus(
+        self, request: pb.GetProviderStatusRequest, context: grpc.aio.ServicerContext
+    ) -> pb.GetProviderStatusResponse:
+        statuses = self._app.provider_status()
+        return pb.GetProviderStatusResponse(
+            providers=[mapping.provider_status_to_pb(status) for status in statuses]
+        )
+
+
+def _deadline(context: grpc.aio.ServicerContext) -> asyncio.Timeout:
+    """A timeout at the caller's deadline (none when the caller set none)."""
+    return asyncio.timeout(context.time_remaining())
+
+
+def _nothing_served(errors: list[SymbolError]) -> ProviderUnavailable:
+    waits = [e.retry_after_ms for e in errors if e.retry_after_ms > 0]
+    retry_after = min(waits) / 1000 if waits else None
+    return ProviderUnavailable(
+        f"no symbol could be served: {errors[0].message}", retry_after=retry_after
+    )

@@ -1,0 +1,88 @@
+"""Request validation: every problem as (field path, description), e.g. ("symbols[2]", ...)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from argo.marketdata.v1 import marketdata_pb2 as pb
+from market_gateway.app import MAX_BARS, MAX_SYMBOLS
+from market_gateway.domain import InvalidResumeToken, InvalidSymbol, parse_symbol
+from market_gateway.grpc_api.mapping import TIMEFRAME_FROM_PB
+from market_gateway.streaming import decode_resume_token
+from service_runtime.grpc_errors import FieldViolation
+
+MAX_REPORTED_SYMBOLS = 10  # keeps the error trailer small when many symbols are bad
+
+
+def quotes_request(request: pb.GetQuotesRequest) -> list[FieldViolation]:
+    violations = _symbols(request.symbols)
+    if request.max_age_ms < 0:
+        violations.append(("max_age_ms", f"must be >= 0, got {request.max_age_ms}"))
+    return violations
+
+
+def bars_request(request: pb.GetBarsRequest) -> list[FieldViolation]:
+    violations = _symbol("symbol", request.symbol)
+    if request.timeframe == pb.TIMEFRAME_UNSPECIFIED:
+        violations.append(("timeframe", "is required"))
+    elif request.timeframe not in TIMEFRAME_FROM_PB:
+        violations.append(("timeframe", f"unknown value {request.timeframe}"))
+    if not 0 <= request.limit <= MAX_BARS:
+        violations.append(("limit", f"must be 0..{MAX_BARS}, got {request.limit}"))
+    bounds: list[tuple[str, Timestamp]] = []
+    if request.HasField("start_time"):
+        bounds.append(("start_time", request.start_time))
+    if request.HasField("end_time"):
+        bounds.append(("end_time", request.end_time))
+    bad_times = [(name, problem) for name, stamp in bounds if (problem := _timestamp(stamp))]
+    violations.extend(bad_times)
+    if not bad_times and len(bounds) == 2:
+        start, end = request.start_time.ToDatetime(), request.end_time.ToDatetime()
+        if start >= end:
+            violations.append(("end_time", "must be after start_time"))
+    return violations
+
+
+def sentiment_request(request: pb.GetSentimentRequest) -> list[FieldViolation]:
+    return _symbol("symbol", request.symbol)
+
+
+def stream_request(request: pb.StreamQuotesRequest) -> list[FieldViolation]:
+    violations = _symbols(request.symbols)
+    if request.resume_token:
+        try:
+            decode_resume_token(request.resume_token)
+        except InvalidResumeToken as e:
+            violations.append(("resume_token", e.reason))
+    return violations
+
+
+def _symbols(symbols: Sequence[str]) -> list[FieldViolation]:
+    if not symbols:
+        return [("symbols", "at least one symbol is required")]
+    if len(symbols) > MAX_SYMBOLS:
+        return [("symbols", f"at most {MAX_SYMBOLS} symbols, got {len(symbols)}")]
+    violations: list[FieldViolation] = []
+    for index, symbol in enumerate(symbols):
+        violations.extend(_symbol(f"symbols[{index}]", symbol))
+        if len(violations) >= MAX_REPORTED_SYMBOLS:
+            break
+    return violations
+
+
+def _symbol(path: str, symbol: str) -> list[FieldViolation]:
+    try:
+        parse_symbol(symbol)
+    except InvalidSymbol as e:
+        return [(path, e.reason)]
+    return []
+
+
+def _timestamp(stamp: Timestamp) -> str | None:
+    try:
+        stamp.ToDatetime()
+    except (ValueError, OverflowError):
+        return "is not a valid timestamp"
+    return None

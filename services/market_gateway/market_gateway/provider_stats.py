@@ -1,0 +1,55 @@
+"""Per-provider call statistics: totals since start and latency over a bounded window.
+
+Also feeds the shared Prometheus metrics (argo_data_source_*), so the numbers an operator
+scrapes and the ones GetProviderStatus returns come from the same measurements.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+
+from observability.metrics import DATA_SOURCE_LATENCY, DATA_SOURCE_REQUESTS, DATA_SOURCE_STATUS
+
+LATENCY_WINDOW = 1024
+_MAX_ERROR_CHARS = 300
+
+
+class ProviderStats:
+    def __init__(self, name: str, *, window: int = LATENCY_WINDOW) -> None:
+        self.name = name
+        self.calls_total = 0
+        self.errors_total = 0
+        self.last_error = ""
+        self._latencies: deque[float] = deque(maxlen=window)
+
+    def record(
+        self, seconds: float, *, error: str | None = None, rate_limited: bool = False
+    ) -> None:
+        """One upstream call that took `seconds`; `error` is set when it failed."""
+        self.calls_total += 1
+        self._latencies.append(seconds)
+        DATA_SOURCE_LATENCY.labels(source=self.name).observe(seconds)
+        if error is None:
+            DATA_SOURCE_REQUESTS.labels(source=self.name, status="ok").inc()
+            return
+        self.errors_total += 1
+        self.last_error = error[:_MAX_ERROR_CHARS]
+        status = "rate_limited" if rate_limited else "error"
+        DATA_SOURCE_REQUESTS.labels(source=self.name, status=status).inc()
+
+    def set_usable(self, usable: bool) -> None:
+        DATA_SOURCE_STATUS.labels(source=self.name).set(1 if usable else 0)
+
+    def latency_ms(self, quantile: float) -> float:
+        """Nearest-rank quantile of the recent window in milliseconds; 0 with no calls."""
+        if not self._latencies:
+            return 0.0
+        ordered = sorted(self._latencies)
+        rank = max(math.ceil(quantile * len(ordered)) - 1, 0)
+        return ordered[rank] * 1000.0
+
+    def mean_latency_ms(self) -> float:
+        if not self._latencies:
+            return 0.0
+        return sum(self._latencies) / len(self._latencies) * 1000.0
