@@ -107,7 +107,7 @@ class MarketGatewayApp:
         misses: list[Symbol] = []
         for symbol, _ in wanted.values():
             cached = self._cache.get(symbol.canonical)
-            if cached and now - cached.stored_at <= self._ttl(symbol, clock_now, max_age_ms):
+            if cached and self._fresh(now - cached.stored_at, symbol, clock_now, max_age_ms):
                 served[symbol.canonical] = replace(cached.quote, cache_status=CacheStatus.HIT_LOCAL)
             else:
                 misses.append(symbol)
@@ -230,13 +230,14 @@ class MarketGatewayApp:
         if not self._source_enabled:
             raise ProviderUnavailable(f"provider {self._source.name} is disabled by configuration")
 
-    def _ttl(self, symbol: Symbol, now: datetime, max_age_ms: int) -> float:
+    def _fresh(self, age: float, symbol: Symbol, now: datetime, max_age_ms: int) -> bool:
+        """Within the caller's max_age_ms if given, else younger than the TTL policy's."""
         if max_age_ms > 0:
-            return max_age_ms / 1000
+            return age * 1000 <= max_age_ms
         ttl = self._tunables.quote_ttl_seconds
         if not self._calendar.is_open(now, symbol.asset_class):
             ttl *= self._tunables.off_hours_ttl_multiplier
-        return ttl
+        return age < ttl
 
     def _count_cache(self, *, hits: int, misses: int) -> None:
         self._cache_hits += hits

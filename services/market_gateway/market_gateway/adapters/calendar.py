@@ -7,6 +7,7 @@ as two sorted arrays of epoch seconds, so each lookup is a binary search.
 
 from __future__ import annotations
 
+import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
@@ -33,14 +34,19 @@ class NyseCalendar:
         """Load the XNYS session table for [first_year, last_year] (slowish)."""
         import exchange_calendars
 
-        calendar = exchange_calendars.get_calendar(
-            "XNYS",
-            start=date(first_year, 1, 1).isoformat(),
-            end=date(last_year, 12, 31).isoformat(),
-        )
-        schedule = calendar.schedule
-        opens = [int(ts.timestamp()) for ts in schedule["open"]]
-        closes = [int(ts.timestamp()) for ts in schedule["close"]]
+        with warnings.catch_warnings():
+            # exchange-calendars trips pandas deprecation warnings inside its constructor;
+            # they are the library's to fix and say nothing about our use of it.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            calendar = exchange_calendars.get_calendar(
+                "XNYS",
+                start=date(first_year, 1, 1).isoformat(),
+                end=date(last_year, 12, 31).isoformat(),
+            )
+            schedule = calendar.schedule
+            opens = [int(ts.timestamp()) for ts in schedule["open"]]
+            closes = [int(ts.timestamp()) for ts in schedule["close"]]
         return cls(opens, closes)
 
     def is_open(self, instant: datetime, asset_class: AssetClass) -> bool:

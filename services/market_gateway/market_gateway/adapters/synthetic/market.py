@@ -78,6 +78,11 @@ class SyntheticMarket:
     def volatility_scale(self) -> float:
         return self._volatility_scale
 
+    @property
+    def cached_days(self) -> int:
+        """Day paths currently held in memory (bounded by max_cached_days)."""
+        return len(self._paths)
+
     def set_volatility_scale(self, scale: float) -> None:
         """Change the volatility; paths are redrawn, so prices jump once."""
         if scale != self._volatility_scale:
