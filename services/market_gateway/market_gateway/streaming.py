@@ -99,11 +99,20 @@ class StreamLog:
     def last_price(self, symbol: str) -> float | None:
         return self._last_price.get(symbol)
 
-    def events_after(self, symbol: str, sequence: int) -> tuple[int, list[StreamEvent]]:
-        """(first sequence still held for `symbol`, held events after `sequence`)."""
-        held = [event for event in self._recent if event.symbol == symbol]
-        first_held = held[0].sequence if held else self.last_sequence(symbol) + 1
-        return first_held, [event for event in held if event.sequence > sequence]
+    def first_held(self, symbol: str) -> int:
+        """The oldest sequence of `symbol` still held for replay (next one if none)."""
+        for event in self._recent:
+            if event.symbol == symbol:
+                return event.sequence
+        return self.last_sequence(symbol) + 1
+
+    def events_after(self, positions: Mapping[str, int]) -> list[StreamEvent]:
+        """Held events of the given symbols after their positions, in emission order."""
+        return [
+            event
+            for event in self._recent
+            if event.symbol in positions and event.sequence > positions[event.symbol]
+        ]
 
     def _record(
         self, symbol: str, sequence: int, *, quote: Quote | None = None, gap: Gap | None = None
@@ -132,24 +141,32 @@ class StreamRegistry:
 
 
 def resume_events(new: StreamLog, old: StreamLog | None, point: ResumePoint) -> list[StreamEvent]:
-    """Events that bring a resumed stream up to date, and its sequences set to continue."""
+    """Events that bring a resumed stream up to date (gaps first, then replays in their
+    original order); the new stream's sequences are set to continue after them."""
     events: list[StreamEvent] = []
+    replay_after: dict[str, int] = {}
     for symbol in new.symbols:
-        if symbol not in point.sequences:
-            continue
-        after = point.sequences[symbol]
-        new.continue_from(symbol, after)
-        if old is None:
+        if old is not None and symbol in old.symbols:
+            # a symbol missing from the token had no event the client saw yet
+            after = point.sequences.get(symbol, 0)
+            last_sent = old.last_sequence(symbol)
+            if after >= last_sent:  # the client saw everything; numbering continues after it
+                new.continue_from(
+                    symbol, after, old.last_price(symbol) if after == last_sent else None
+                )
+                continue
+            new.continue_from(symbol, after)
+            first_held = old.first_held(symbol)
+            if first_held > after + 1:
+                why = f"events {after + 1}..{first_held - 1} are no longer held for replay"
+                events.append(new.gap_event(symbol, after + 1, first_held - 1, why))
+            replay_after[symbol] = after
+        elif symbol in point.sequences:
+            after = point.sequences[symbol]
+            new.continue_from(symbol, after)
             why = "resume state is not held by this gateway (restarted or another replica)"
             events.append(new.gap_event(symbol, after + 1, after + 1, why))
-            continue
-        last_sent = old.last_sequence(symbol)
-        if after >= last_sent:  # the client saw everything; numbering continues after it
-            new.continue_from(symbol, after, old.last_price(symbol) if after == last_sent else None)
-            continue
-        first_held, missed = old.events_after(symbol, after)
-        if first_held > after + 1:
-            why = f"events {after + 1}..{first_held - 1} are no longer held for replay"
-            events.append(new.gap_event(symbol, after + 1, first_held - 1, why))
+    if old is not None and replay_after:
+        missed = old.events_after(replay_after)
         events.extend(new.replay_event(event) for event in missed)
     return events

@@ -12,8 +12,10 @@ from market_gateway.domain import AssetClass, TradingSession
 STOCK, CRYPTO = AssetClass.STOCK, AssetClass.CRYPTO
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def test_regular_session_is_open_from_0930_to_1600_new_york(nyse: NyseCalendar) -> None:

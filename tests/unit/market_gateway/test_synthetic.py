@@ -16,8 +16,10 @@ ANCHOR = date(2026, 11, 17)
 pytestmark = pytest.mark.asyncio
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
 
 def market(nyse: NyseCalendar, now: datetime, *, seed: int = 7, **options: int) -> SyntheticMarket:
