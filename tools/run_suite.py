@@ -44,14 +44,14 @@ def session_clock_start(now: datetime) -> str | None:
 def _start(env: dict[str, str], logs: Path) -> dict[str, subprocess.Popen[bytes]]:
     processes: dict[str, subprocess.Popen[bytes]] = {}
     for name, module in _SERVICES:
-        log_file = (logs / f"{name}.log").open("ab")
-        processes[name] = subprocess.Popen(
-            [sys.executable, "-m", module],
-            env={**env, "OTEL_SERVICE_NAME": name},
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (logs / f"{name}.log").open("ab") as log_file:  # the child keeps its own fd
+            processes[name] = subprocess.Popen(
+                [sys.executable, "-m", module],
+                env={**env, "OTEL_SERVICE_NAME": name},
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
     return processes
 
 

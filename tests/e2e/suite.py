@@ -61,13 +61,14 @@ class Suite:
             env.setdefault("OTEL_SERVICE_NAME", name)
             env["OTEL_SERVICE_NAME"] = name
             log_path = self.workdir / f"{name}.log"
-            process = subprocess.Popen(
-                [sys.executable, "-m", module],
-                env=env,
-                stdout=log_path.open("wb"),
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-            )
+            with log_path.open("wb") as log_file:  # the child keeps its own copy of the fd
+                process = subprocess.Popen(
+                    [sys.executable, "-m", module],
+                    env=env,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.workdir,
+                )
             self.services[name] = RunningService(name, grpc_port, admin_port, process, log_path)
 
     async def wait_serving(self) -> None:
