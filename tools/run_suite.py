@@ -68,7 +68,14 @@ def _stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
         print(f"{name} stopped (exit code {process.returncode})")
 
 
+def _interrupt(signum: int, _: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main() -> int:
+    # A closed terminal (SIGHUP) or a supervisor's SIGTERM stops the suite like Ctrl-C does.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
     root = Path.cwd()
     logs = root / "var" / "logs"
     logs.mkdir(parents=True, exist_ok=True)
