@@ -43,6 +43,7 @@ class RateLimiter:
         max_wait: float = 0.0,
     ) -> None:
         self._quotas = dict(quotas)
+        self._resolved: dict[LimitKey, Quota] = {}
         self._store = store or InMemoryLimiterStore()
         self._clock = clock or system_clock()
         self._max_wait = max_wait
@@ -51,10 +52,15 @@ class RateLimiter:
     def set_quotas(self, quotas: Mapping[str, Quota]) -> None:
         """Replace every quota (state is kept per window, so unchanged windows keep history)."""
         self._quotas = dict(quotas)
+        self._resolved = {}
 
     def quota_for(self, key: LimitKey) -> Quota:
-        quotas = self._quotas
-        return quotas.get(f"{key.provider}:{key.endpoint}") or quotas.get(key.provider, _NO_QUOTA)
+        quota = self._resolved.get(key)
+        if quota is None:
+            quotas = self._quotas
+            quota = quotas.get(f"{key.provider}:{key.endpoint}") or quotas.get(key.provider)
+            self._resolved[key] = quota = quota or _NO_QUOTA
+        return quota
 
     async def acquire(
         self, key: LimitKey, cost: float = 1.0, max_wait: float | None = None

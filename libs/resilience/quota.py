@@ -87,19 +87,20 @@ class Quota:
     """All windows that apply to one key at once (e.g. 0.2/s burst 5 AND 25 per day)."""
 
     windows: tuple[Window, ...] = ()
+    #: The largest single cost any permit can have (the smallest window capacity).
+    max_cost: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         labels = [w.label for w in self.windows]
         if len(set(labels)) != len(labels):
             raise ValueError(f"two windows of one quota share kind, period and offset: {labels}")
+        object.__setattr__(
+            self, "max_cost", min((w.capacity for w in self.windows), default=math.inf)
+        )
 
     @classmethod
     def of(cls, *windows: Window) -> Quota:
         return cls(tuple(windows))
-
-    @property
-    def max_cost(self) -> float:
-        return min((w.capacity for w in self.windows), default=math.inf)
 
 
 @dataclass(slots=True)
