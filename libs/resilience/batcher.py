@@ -19,8 +19,7 @@ from typing import Generic, TypeVar
 
 from resilience.clock import Clock, system_clock
 from resilience.errors import MissingBatchResult
-from resilience.events import span_event
-from resilience.metrics import BATCH_CALLS, BATCH_SIZE
+from resilience.metrics import BATCH_CALLS, BATCH_SIZE, span_event
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -71,6 +70,7 @@ class MicroBatcher(Generic[K, V]):
                 self._flush()
             elif self._timer is None:
                 self._timer = asyncio.create_task(self._flush_after_window())
+        span_event("batch_enqueued", {"batcher": self._name, "pending": len(self._pending)})
         return await asyncio.shield(future)
 
     async def aclose(self) -> None:

@@ -24,8 +24,13 @@ from resilience.breaker_config import BreakerConfig, BreakerState, SlidingWindow
 from resilience.breaker_window import FAILURE, SUCCESS, CountWindow, TimeWindow, Totals
 from resilience.clock import Clock, system_clock
 from resilience.errors import CircuitOpen
-from resilience.events import announce, span_event
-from resilience.metrics import BREAKER_CALLS, BREAKER_STATE, BREAKER_TRANSITIONS
+from resilience.metrics import (
+    BREAKER_CALLS,
+    BREAKER_STATE,
+    BREAKER_TRANSITIONS,
+    announce,
+    span_event,
+)
 from resilience.pipeline import CallContext, T
 
 _STATE_VALUE = {BreakerState.CLOSED: 0, BreakerState.OPEN: 1, BreakerState.HALF_OPEN: 2}

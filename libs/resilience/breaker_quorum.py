@@ -30,8 +30,7 @@ from resilience.breaker import BreakerTransition, CircuitBreaker
 from resilience.breaker_config import BreakerState
 from resilience.clock import Clock, epoch, system_clock
 from resilience.errors import CircuitOpen
-from resilience.events import announce, span_event
-from resilience.metrics import BREAKER_QUORUM_OPEN
+from resilience.metrics import BREAKER_QUORUM_OPEN, announce, span_event
 from resilience.pipeline import CallContext, T
 
 _PUBLISH_AND_READ = """

@@ -29,8 +29,7 @@ from resilience.breaker_config import BreakerConfig
 from resilience.cache_l1 import Entry, LruTier, Ttl
 from resilience.clock import Clock, epoch, system_clock
 from resilience.codec import Codec, JsonCodec
-from resilience.events import span_event
-from resilience.metrics import CACHE_STALE
+from resilience.metrics import CACHE_STALE, span_event
 from resilience.singleflight import SingleFlight
 
 if TYPE_CHECKING:  # the Redis driver is imported only when an L2 is configured
@@ -113,8 +112,10 @@ class TwoTierCache:
                 status = CacheStatus.STALE
                 self._stale["revalidating"].inc()
                 self._revalidate(key, loader)
+            span_event("cache_hit", {"cache": self.name, "status": str(status), "tier": tier})
             return CacheResult(cast(V, entry.value), status, now - entry.stored_at, tier)
         self._misses.inc()
+        span_event("cache_miss", {"cache": self.name})
         try:
             value = await self._flight.do(key, lambda: self._load(key, loader))
         except Exception as e:

@@ -26,8 +26,7 @@ from resilience.cache_l1 import Entry
 from resilience.clock import Clock
 from resilience.codec import Codec
 from resilience.errors import CircuitOpen
-from resilience.events import announce
-from resilience.metrics import CACHE_L2_ERRORS, CACHE_L2_UP
+from resilience.metrics import CACHE_L2_ERRORS, CACHE_L2_UP, announce
 
 R = TypeVar("R")
 _HEADER = struct.Struct(">dddd")

@@ -14,6 +14,7 @@ import math
 from datetime import datetime
 from typing import Protocol
 
+from resilience.errors import DeadlineExceeded
 from service_runtime.clock import SystemClock
 
 
@@ -45,3 +46,9 @@ def deadline_after(clock: Clock, seconds: float | None) -> float | None:
 def remaining(clock: Clock, deadline: float | None) -> float:
     """Seconds left before `deadline` (may be negative); infinity when there is none."""
     return math.inf if deadline is None else deadline - clock.monotonic()
+
+
+def check_deadline(clock: Clock, deadline: float | None, what: str) -> None:
+    """Raise `DeadlineExceeded` when `deadline` has already passed (before starting `what`)."""
+    if deadline is not None and clock.monotonic() >= deadline:
+        raise DeadlineExceeded(what)

@@ -20,8 +20,7 @@ from typing import Any
 
 from resilience.clock import Clock, system_clock
 from resilience.errors import NoGoodAnswer
-from resilience.events import span_event
-from resilience.metrics import HEDGE_ATTEMPTS, HEDGE_DELAY
+from resilience.metrics import HEDGE_ATTEMPTS, HEDGE_DELAY, span_event
 from resilience.pipeline import CallContext, T
 
 

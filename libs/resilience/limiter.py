@@ -22,9 +22,14 @@ from prometheus_client import Counter
 
 from resilience.clock import Clock, epoch, remaining, system_clock
 from resilience.errors import RateLimited
-from resilience.events import announce, span_event
 from resilience.limiter_store import InMemoryLimiterStore, LimiterStore
-from resilience.metrics import RATELIMIT_ACQUIRES, RATELIMIT_PAUSES, RATELIMIT_WAIT
+from resilience.metrics import (
+    RATELIMIT_ACQUIRES,
+    RATELIMIT_PAUSES,
+    RATELIMIT_WAIT,
+    announce,
+    span_event,
+)
 from resilience.pipeline import CallContext, T
 from resilience.quota import LimitKey, Quota
 
@@ -87,6 +92,16 @@ class RateLimiter:
         RATELIMIT_WAIT.labels(provider=key.provider).observe(decision.wait)
         span_event("rate_limit_wait", {"limit.key": str(key), "wait_s": decision.wait})
         await self._clock.sleep(decision.wait)
+        return decision.wait
+
+    async def wait_time(self, key: LimitKey, cost: float = 1.0) -> float:
+        """Seconds until a permit of `cost` would be free (0.0: now); reserves nothing.
+
+        A reservation that may not wait at all (max_wait < 0) is never granted and leaves the
+        ledger untouched, so this peek costs the same single round trip as an acquire.
+        """
+        quota = self.quota_for(key)
+        decision = await self._store.reserve(key, quota.windows, cost, epoch(self._clock), -1.0)
         return decision.wait
 
     async def pause(self, key: LimitKey, until: datetime, *, source: str = "manual") -> datetime:

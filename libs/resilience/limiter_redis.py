@@ -22,9 +22,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from resilience.events import announce
 from resilience.limiter_store import LimiterStore
-from resilience.metrics import RATELIMIT_STORE_ERRORS
+from resilience.metrics import RATELIMIT_STORE_ERRORS, announce
 from resilience.quota import MAX_FIXED_STEPS, Decision, LimitKey, Window
 
 _RESERVE = """

@@ -14,8 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
-from resilience.clock import Clock, system_clock
-from resilience.errors import DeadlineExceeded
+from resilience.clock import Clock, check_deadline, system_clock
 from resilience.quota import LimitKey
 
 T = TypeVar("T")
@@ -55,8 +54,7 @@ class Pipeline:
         cost: float = 1.0,
     ) -> T:
         """Call `fn` through every policy; `deadline` is an absolute monotonic instant."""
-        if deadline is not None and self._clock.monotonic() >= deadline:
-            raise DeadlineExceeded("the call started")
+        check_deadline(self._clock, deadline, "the call started")
         return await self._step(0, fn, CallContext(key, deadline, cost))
 
     def _step(self, index: int, fn: Callable[[], Awaitable[T]], ctx: CallContext) -> Awaitable[T]:

@@ -25,8 +25,7 @@ from tenacity.wait import wait_base, wait_random_exponential
 
 from resilience.clock import Clock, remaining, system_clock
 from resilience.errors import CircuitOpen, DeadlineExceeded, RateLimited, retry_after_of
-from resilience.events import span_event
-from resilience.metrics import RETRIES
+from resilience.metrics import RETRIES, span_event
 from resilience.pipeline import CallContext, T
 from resilience.retry_budget import RetryBudget
 

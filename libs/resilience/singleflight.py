@@ -16,7 +16,7 @@ from typing import Any, cast
 
 from prometheus_client import Counter
 
-from resilience.metrics import SINGLEFLIGHT_CALLS
+from resilience.metrics import SINGLEFLIGHT_CALLS, span_event
 from resilience.pipeline import CallContext, T
 
 
@@ -49,6 +49,7 @@ class SingleFlight:
             self._leader.inc()
         else:
             self._follower.inc()
+            span_event("singleflight_joined", {"flight": self.name})
         self._waiters[key] = self._waiters.get(key, 0) + 1
         try:
             return cast(T, await asyncio.shield(task))

@@ -26,8 +26,7 @@ from redis.exceptions import RedisError
 
 from resilience.clock import Clock, system_clock
 from resilience.codec import Codec, JsonCodec, decode_error, encode_error
-from resilience.events import span_event
-from resilience.metrics import SINGLEFLIGHT_CALLS
+from resilience.metrics import SINGLEFLIGHT_CALLS, span_event
 from resilience.pipeline import T
 from resilience.singleflight import SingleFlight
 

@@ -159,3 +159,21 @@ async def _differential(quota: Quota, evs: list) -> None:
         if keys:
             await client.delete(*keys)
         await client.aclose()
+
+
+@pytest.mark.asyncio
+async def test_wait_time_peeks_at_the_shared_ledger_without_reserving(
+    redis: Redis, prefix: str
+) -> None:
+    clock = FakeClock(START)
+    limiter = RateLimiter(
+        {"polygon": Quota.of(Window.rate(2, burst=1))},
+        store=RedisLimiterStore(redis, prefix=prefix),
+        clock=clock,
+    )
+    await limiter.acquire(KEY)
+    for _ in range(3):
+        assert await limiter.wait_time(KEY) == pytest.approx(0.5, abs=1e-5)
+    clock.advance(0.5)
+    assert await limiter.wait_time(KEY) == 0.0
+    await limiter.acquire(KEY)
