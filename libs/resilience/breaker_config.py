@@ -11,7 +11,10 @@ Options mean what they mean in resilience4j (durations in seconds, rates in perc
 `wait_duration_in_open_state`, growing by `wait_duration_multiplier` on each consecutive trip
 up to `max_wait_duration_in_open_state` (resilience4j's exponential wait interval function),
 `permitted_number_of_calls_in_half_open_state`, and `record_exception` / `ignore_exception`
-predicates (ignored: counts as neither; not recorded: counts as a success).
+predicates (ignored: counts as neither; not recorded: counts as a success). By default every
+exception is recorded except this library's own refusals (`RateLimited`, `CircuitOpen`,
+`DeadlineExceeded`), which are ignored: a breaker wrapping a limiter must not open because
+the *local* quota is spent.
 
 CONSECUTIVE (pybreaker and the seeds' vocabulary): open after `failure_threshold` recorded
 failures in a row; in half-open, any failure re-opens and `success_threshold` successes close.
@@ -23,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+
+from resilience.errors import CircuitOpen, DeadlineExceeded, RateLimited
 
 
 class SlidingWindowType(StrEnum):
@@ -41,8 +46,10 @@ def record_all(_: BaseException) -> bool:
     return True
 
 
-def ignore_none(_: BaseException) -> bool:
-    return False
+def ignore_local_rejections(error: BaseException) -> bool:
+    """Our own policies' refusals (limiter, another breaker, deadline) say nothing about the
+    upstream's health, so by default they count neither as success nor as failure."""
+    return isinstance(error, RateLimited | CircuitOpen | DeadlineExceeded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +69,7 @@ class BreakerConfig:
     failure_threshold: int = 5
     success_threshold: int = 2
     record_exception: Callable[[BaseException], bool] = record_all
-    ignore_exception: Callable[[BaseException], bool] = ignore_none
+    ignore_exception: Callable[[BaseException], bool] = ignore_local_rejections
 
     def __post_init__(self) -> None:
         if self.sliding_window_size < 1 or self.minimum_number_of_calls < 1:

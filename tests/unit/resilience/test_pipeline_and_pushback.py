@@ -78,6 +78,21 @@ async def test_an_open_breaker_spends_no_quota(clock: FakeClock) -> None:
 
 
 @pytest.mark.asyncio
+async def test_local_rate_limiting_never_opens_the_breaker(clock: FakeClock) -> None:
+    limiter = RateLimiter({"polygon": Quota.of(Window.rate(5, burst=2))}, clock=clock)
+    breaker = CircuitBreaker("pipe-local", SEED_BREAKER, clock=clock)
+    pipe = Pipeline([breaker, limiter], clock=clock)
+    rejected = 0
+    for _ in range(20):
+        try:
+            await pipe.execute(_ok, key=KEY)
+        except RateLimited:
+            rejected += 1
+    assert rejected == 18
+    assert str(breaker.state) == "closed"
+
+
+@pytest.mark.asyncio
 async def test_limiter_waits_are_bounded_by_the_callers_deadline(clock: FakeClock) -> None:
     pipe, _ = pipeline(clock, max_wait=10.0)
     await pipe.execute(_ok, key=KEY)
