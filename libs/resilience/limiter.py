@@ -11,6 +11,10 @@ none shares a *paused until* instant across replicas. What it does:
   in the store, so with `RedisLimiterStore` every replica pauses.
 - Quotas are looked up by `provider:endpoint`, then `provider`; a key with no quota is only
   subject to pauses. `set_quotas` swaps them at run time (hot-reloaded config).
+- `wait_time(key)` peeks at the ledger (seconds until a permit is free) without taking one,
+  e.g. for GetProviderStatus or gRPC retry pushback.
+A caller cancelled while it waits for its reserved instant forfeits that permit (the quota
+errs on the safe side: the slot stays used).
 """
 
 from __future__ import annotations
