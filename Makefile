@@ -11,8 +11,8 @@ SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine s
 # buf breaking compares the protos with this git ref (override in a PR pipeline).
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
-.PHONY: help venv protos protos-check lint fmt typecheck test test-unit test-integration \
-        test-e2e run clean
+.PHONY: help venv protos protos-check lint fmt test test-unit test-integration \
+        test-e2e run clean bench-resilience
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -76,6 +76,11 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+bench-resilience: $(STAMP) ## per-call overhead of the resilience pipeline vs a bare call
+	@mkdir -p bench/results
+	$(PY) -m bench.resilience_overhead --redis $${REDIS_URL:-redis://127.0.0.1:6379/0} \
+		--json bench/results/resilience_overhead.json
 
 run: $(STAMP) ## start the three services with embedded defaults and show live signals
 	$(PY) -m tools.run_suite
