@@ -7,18 +7,15 @@ the data came from (provider, cache status) and how old it is (age_ms).
 from __future__ import annotations
 
 import uuid
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import AsyncGenerator, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 import structlog
-from opentelemetry import trace
 
 from market_gateway.domain import (
     BarSeries,
-    BreakerState,
     CacheStatus,
     DomainError,
     ErrorReason,
@@ -38,6 +35,7 @@ from market_gateway.domain import (
 )
 from market_gateway.ports import Clock, MarketCalendar, QuoteSource
 from market_gateway.provider_stats import ProviderStats
+from market_gateway.quote_cache import QuoteCache
 from market_gateway.streaming import StreamLog, StreamRegistry, decode_resume_token, resume_events
 from market_gateway.telemetry import ACTIVE_STREAMS, STREAM_EVENTS
 from observability.metrics import CACHE_HITS, CACHE_MISSES
@@ -45,18 +43,9 @@ from observability.metrics import CACHE_HITS, CACHE_MISSES
 MAX_SYMBOLS = 500
 MAX_BARS = 5000
 DEFAULT_BARS = 100
-MAX_CACHED_QUOTES = 10_000
 MAX_QUOTE_SKEW = timedelta(seconds=2)
 
 log = structlog.get_logger(__name__)
-tracer = trace.get_tracer(__name__)
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class _Cached:
-    quote: Quote
-    stored_at: float  # clock.monotonic()
 
 
 class MarketGatewayApp:
@@ -74,8 +63,8 @@ class MarketGatewayApp:
         self._calendar = calendar
         self._tunables = tunables
         self._new_stream_id = new_stream_id
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._stats = ProviderStats(source.name)
+        self._cache = QuoteCache()
+        self._stats = ProviderStats(source.name, clock)
         self._streams = StreamRegistry()
         self._cache_hits = 0
         self._cache_misses = 0
@@ -107,8 +96,8 @@ class MarketGatewayApp:
         misses: list[Symbol] = []
         for symbol, _ in wanted.values():
             cached = self._cache.get(symbol.canonical)
-            if cached and self._fresh(now - cached.stored_at, symbol, clock_now, max_age_ms):
-                served[symbol.canonical] = replace(cached.quote, cache_status=CacheStatus.HIT_LOCAL)
+            if cached and self._fresh(now - cached[1], symbol, clock_now, max_age_ms):
+                served[symbol.canonical] = replace(cached[0], cache_status=CacheStatus.HIT_LOCAL)
             else:
                 misses.append(symbol)
         self._count_cache(hits=len(served), misses=len(misses))
@@ -146,7 +135,7 @@ class MarketGatewayApp:
         until = min(end, now) if end is not None else now
         count = limit or (DEFAULT_BARS if start is None else MAX_BARS)
         self._require_source()
-        bars = await self._call(
+        bars = await self._stats.call(
             "get_bars", self._source.get_bars(parsed, timeframe, start, until, count)
         )
         age_ms = 0
@@ -192,22 +181,7 @@ class MarketGatewayApp:
             log.info("quote_stream_closed", stream=stream.stream_id)
 
     def provider_status(self) -> list[ProviderStatus]:
-        stats = self._stats
-        enabled = self._source_enabled
-        return [
-            ProviderStatus(
-                name=stats.name,
-                enabled=enabled,
-                breaker_state=BreakerState.CLOSED if enabled else BreakerState.DISABLED,
-                limiter_remaining=-1.0,
-                latency_p50_ms=stats.latency_ms(0.50),
-                latency_p99_ms=stats.latency_ms(0.99),
-                calls_total=stats.calls_total,
-                errors_total=stats.errors_total,
-                cost_usd_total=0.0,
-                last_error=stats.last_error,
-            )
-        ]
+        return [self._stats.status(enabled=self._source_enabled)]
 
     def performance(self) -> dict[str, Any]:
         """The health endpoint's "performance" object (latencies in milliseconds)."""
@@ -254,7 +228,7 @@ class MarketGatewayApp:
         failed: dict[str, SymbolError] = {}
         try:
             self._require_source()
-            answer = await self._call("get_quotes", self._source.get_quotes(symbols))
+            answer = await self._stats.call("get_quotes", self._source.get_quotes(symbols))
         except ProviderUnavailable as e:
             reason = ErrorReason.RATE_LIMITED if e.retry_after else ErrorReason.PROVIDER_UNAVAILABLE
             retry_ms = int((e.retry_after or 0) * 1000)
@@ -276,31 +250,11 @@ class MarketGatewayApp:
                 log.warning("bad_provider_quote", provider=quote.provider, error=str(e))
                 failed[symbol.canonical] = SymbolError(spelled, ErrorReason.BAD_DATA, str(e))
                 continue
+            if quote.symbol != symbol.canonical:  # answers always use canonical symbols
+                quote = replace(quote, symbol=symbol.canonical)
             fetched[symbol.canonical] = quote
-            self._cache[symbol.canonical] = _Cached(quote, stored_at)
-            self._cache.move_to_end(symbol.canonical)
-        while len(self._cache) > MAX_CACHED_QUOTES:
-            self._cache.popitem(last=False)
+            self._cache.put(quote, stored_at)
         return fetched, failed
-
-    async def _call(self, operation: str, call: Awaitable[T]) -> T:
-        """Await one upstream call, timing it and recording the outcome."""
-        started = self._clock.monotonic()
-        attributes = {"provider": self._source.name, "operation": operation}
-        with tracer.start_as_current_span(
-            f"{self._source.name}.{operation}", attributes=attributes
-        ):
-            try:
-                result = await call
-            except ProviderUnavailable as e:
-                elapsed = self._clock.monotonic() - started
-                self._stats.record(elapsed, error=str(e), rate_limited=e.retry_after is not None)
-                raise
-            except Exception as e:
-                self._stats.record(self._clock.monotonic() - started, error=repr(e))
-                raise
-        self._stats.record(self._clock.monotonic() - started)
-        return result
 
 
 def _distinct(symbols: Sequence[str]) -> dict[str, tuple[Symbol, str]]:

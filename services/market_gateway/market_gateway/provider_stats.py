@@ -8,20 +8,46 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Awaitable
+from typing import TypeVar
 
+from opentelemetry import trace
+
+from market_gateway.domain import BreakerState, ProviderStatus, ProviderUnavailable
+from market_gateway.ports import Clock
 from observability.metrics import DATA_SOURCE_LATENCY, DATA_SOURCE_REQUESTS, DATA_SOURCE_STATUS
 
 LATENCY_WINDOW = 1024
 _MAX_ERROR_CHARS = 300
+T = TypeVar("T")
+tracer = trace.get_tracer(__name__)
 
 
 class ProviderStats:
-    def __init__(self, name: str, *, window: int = LATENCY_WINDOW) -> None:
+    def __init__(self, name: str, clock: Clock, *, window: int = LATENCY_WINDOW) -> None:
         self.name = name
         self.calls_total = 0
         self.errors_total = 0
         self.last_error = ""
+        self._clock = clock
         self._latencies: deque[float] = deque(maxlen=window)
+
+    async def call(self, operation: str, call: Awaitable[T]) -> T:
+        """Await one upstream call in a span, timing it and recording the outcome."""
+        started = self._clock.monotonic()
+        attributes = {"provider": self.name, "operation": operation}
+        with tracer.start_as_current_span(f"{self.name}.{operation}", attributes=attributes):
+            try:
+                result = await call
+            except ProviderUnavailable as e:
+                elapsed = self._clock.monotonic() - started
+                self.record(elapsed, error=str(e), rate_limited=e.retry_after is not None)
+                raise
+            except Exception as e:
+                self.record(self._clock.monotonic() - started, error=repr(e))
+                raise
+        self.record(self._clock.monotonic() - started)
+        return result
 
     def record(
         self, seconds: float, *, error: str | None = None, rate_limited: bool = False
@@ -40,6 +66,21 @@ class ProviderStats:
 
     def set_usable(self, usable: bool) -> None:
         DATA_SOURCE_STATUS.labels(source=self.name).set(1 if usable else 0)
+
+    def status(self, *, enabled: bool) -> ProviderStatus:
+        """This provider as GetProviderStatus reports it (no breaker or limiter yet)."""
+        return ProviderStatus(
+            name=self.name,
+            enabled=enabled,
+            breaker_state=BreakerState.CLOSED if enabled else BreakerState.DISABLED,
+            limiter_remaining=-1.0,
+            latency_p50_ms=self.latency_ms(0.50),
+            latency_p99_ms=self.latency_ms(0.99),
+            calls_total=self.calls_total,
+            errors_total=self.errors_total,
+            cost_usd_total=0.0,
+            last_error=self.last_error,
+        )
 
     def latency_ms(self, quantile: float) -> float:
         """Nearest-rank quantile of the recent window in milliseconds; 0 with no calls."""
