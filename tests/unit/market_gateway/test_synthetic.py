@@ -205,6 +205,15 @@ async def test_memory_holds_a_bounded_number_of_day_paths(nyse: NyseCalendar) ->
     assert m.cached_days == 3
 
 
+async def test_forgotten_ledgers_are_rebuilt_to_the_same_prices(nyse: NyseCalendar) -> None:
+    m = market(nyse, INSTANTS[0], max_ledger_days=6, max_cached_days=2)
+    t = utc(2026, 11, 21, 15, 0)  # day 4 after the anchor: a 5-day ledger per symbol
+    first = m.quote_at(AAPL, t)
+    m.quote_at(BTC, t)
+    assert m.cached_symbols == 1  # AAPL's ledger made way for BTC's
+    assert m.quote_at(AAPL, t) == first
+
+
 async def test_volatility_scale_redraws_and_restoring_it_restores_prices(
     nyse: NyseCalendar,
 ) -> None:

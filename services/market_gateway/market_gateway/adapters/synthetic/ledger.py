@@ -21,6 +21,11 @@ class Ledger:
         self._backward = array("d")  # days -1, -2, ...
 
     @property
+    def days(self) -> int:
+        """How many days the ledger holds."""
+        return (len(self._forward) + len(self._backward)) // _WIDTH
+
+    @property
     def next_forward_day(self) -> int:
         return len(self._forward) // _WIDTH
 

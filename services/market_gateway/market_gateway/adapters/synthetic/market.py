@@ -56,6 +56,7 @@ class SyntheticMarket:
         history_days: int = 7305,
         max_cached_days: int = 256,
         max_symbols: int = 5000,
+        max_ledger_days: int = 1_000_000,
     ) -> None:
         self._clock = clock
         self._calendar = calendar
@@ -65,6 +66,7 @@ class SyntheticMarket:
         self._history_days = history_days
         self._max_cached_days = max_cached_days
         self._max_symbols = max_symbols
+        self._max_ledger_days = max_ledger_days  # 56 bytes each
         self._paths: OrderedDict[tuple[str, int], DayPath] = OrderedDict()
         self._ledgers: OrderedDict[str, Ledger] = OrderedDict()
         self._masks: OrderedDict[int, BoolArray] = OrderedDict()
@@ -82,6 +84,11 @@ class SyntheticMarket:
     def cached_days(self) -> int:
         """Day paths currently held in memory (bounded by max_cached_days)."""
         return len(self._paths)
+
+    @property
+    def cached_symbols(self) -> int:
+        """Symbols whose chained day ledgers are held (bounded by max_ledger_days)."""
+        return len(self._ledgers)
 
     def set_volatility_scale(self, scale: float) -> None:
         """Change the volatility; paths are redrawn, so prices jump once."""
@@ -185,19 +192,32 @@ class SyntheticMarket:
 
     async def _extend_ledger(self, symbol: Symbol, day: int) -> Ledger:
         ledger = self._ledger(symbol)
+        if ledger.knows(day):
+            return ledger
         while not ledger.knows(day):
             for _ in range(_DAYS_PER_YIELD):
                 if ledger.knows(day):
                     break
                 self._extend_once(symbol, ledger, toward=day)
             await asyncio.sleep(0)
+        self._trim_ledgers()
         return ledger
 
     def _ledger_through(self, symbol: Symbol, day: int) -> Ledger:
         ledger = self._ledger(symbol)
+        if ledger.knows(day):
+            return ledger
         while not ledger.knows(day):
             self._extend_once(symbol, ledger, toward=day)
+        self._trim_ledgers()
         return ledger
+
+    def _trim_ledgers(self) -> None:
+        """Forget the least recently used symbols' ledgers beyond the day budget."""
+        total = sum(ledger.days for ledger in self._ledgers.values())
+        while total > self._max_ledger_days and len(self._ledgers) > 1:
+            _, dropped = self._ledgers.popitem(last=False)
+            total -= dropped.days
 
     def _extend_once(self, symbol: Symbol, ledger: Ledger, *, toward: int) -> None:
         profile = profile_for(symbol)
