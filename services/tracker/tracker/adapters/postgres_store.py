@@ -105,6 +105,7 @@ class PostgresSignalStore:
         self._connect_timeout = connect_timeout_seconds
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
+        self._closed = False
 
     async def migrate(self) -> None:
         await self._get_pool()
@@ -112,6 +113,8 @@ class PostgresSignalStore:
     async def _get_pool(self) -> asyncpg.Pool:
         if self._pool is None:
             async with self._open_lock:
+                if self._closed:
+                    raise StorageUnavailable("the PostgreSQL store is closed")
                 if self._pool is None:
                     with _translate_errors():
                         pool = await self._create_pool()
@@ -212,6 +215,7 @@ class PostgresSignalStore:
             return False
 
     async def aclose(self) -> None:
+        self._closed = True
         pool, self._pool = self._pool, None
         if pool is None:
             return

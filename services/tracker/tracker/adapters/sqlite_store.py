@@ -93,6 +93,7 @@ class SqliteSignalStore:
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
+        self._closed = False
         self._write_lock = asyncio.Lock()
 
     async def migrate(self) -> None:
@@ -101,6 +102,8 @@ class SqliteSignalStore:
     async def _connections(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
         if self._writer is None or self._reader is None:
             async with self._open_lock:
+                if self._closed:
+                    raise StorageUnavailable("the SQLite store is closed")
                 if self._writer is None or self._reader is None:
                     with _translate_errors():
                         writer = await self._connect()
@@ -193,6 +196,7 @@ class SqliteSignalStore:
             return False
 
     async def aclose(self) -> None:
+        self._closed = True
         writer, reader = self._writer, self._reader
         self._writer = self._reader = None
         if reader is not None and reader is not writer:
