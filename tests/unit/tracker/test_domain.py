@@ -162,6 +162,12 @@ def test_filter_rules() -> None:
     }
 
 
+def test_filter_lists_at_most_500_symbols() -> None:
+    many = SignalFilter(symbols=frozenset(f"S{i}" for i in range(501)))
+    assert fields_of(filter_violations(many)) == {"filter.symbols"}
+    assert filter_violations(SignalFilter(symbols=frozenset(f"S{i}" for i in range(500)))) == []
+
+
 def test_filter_fingerprint_ignores_member_order_and_sees_changes() -> None:
     a = SignalFilter(symbols=frozenset({"AAPL", "TSLA"}), actions=frozenset({Action.BUY}))
     b = SignalFilter(symbols=frozenset({"TSLA", "AAPL"}), actions=frozenset({Action.BUY}))
@@ -191,7 +197,16 @@ def test_any_garbage_token_is_an_invalid_query(garbage: str) -> None:
         assert fields_of(e.violations) == {"page_token"}
 
 
-@pytest.mark.parametrize("body", ['{"t": "x", "id": "a", "f": "b"}', "[1, 2]", '{"t": 1}'])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"t": "x", "id": "a", "f": "b"}',
+        "[1, 2]",
+        '{"t": 1}',
+        '{"t": 1, "id": "1 OR 1=1", "f": "b"}',
+        '{"t": 99999999999999999999999, "id": "00000000-0000-4000-8000-000000000000", "f": "b"}',
+    ],
+)
 def test_well_encoded_but_wrong_token_bodies_are_invalid(body: str) -> None:
     with pytest.raises(InvalidQuery):
         PageToken.decode(base64.urlsafe_b64encode(body.encode()).decode())

@@ -6,10 +6,11 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from tracker.domain.errors import InvalidQuery
 from tracker.domain.model import TrackedSignal
+from tracker.domain.validation import UUID_RE
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,10 @@ class PageToken:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             body = json.loads(raw)
             micros, signal_id, fingerprint = body["t"], body["id"], body["f"]
-            if not (isinstance(micros, int) and isinstance(signal_id, str)):
+            if not (isinstance(micros, int) and isinstance(fingerprint, str)):
                 raise TypeError("bad field types")
-            if not isinstance(fingerprint, str):
-                raise TypeError("bad field types")
+            if not (isinstance(signal_id, str) and UUID_RE.fullmatch(signal_id)):
+                raise ValueError("bad signal_id")
             cursor = SignalCursor(_from_micros(micros), signal_id)
         except (binascii.Error, ValueError, KeyError, TypeError, OverflowError):
             raise InvalidQuery([("page_token", "is malformed")]) from None
@@ -60,10 +61,13 @@ class SignalPage:
     next_page_token: str  # empty on the last page
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _to_micros(instant: datetime) -> int:
-    delta = instant - datetime(1970, 1, 1, tzinfo=UTC)
+    delta = instant - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _from_micros(micros: int) -> datetime:
-    return datetime.fromtimestamp(micros // 1_000_000, UTC).replace(microsecond=micros % 1_000_000)
+    return _EPOCH + timedelta(microseconds=micros)

@@ -16,6 +16,7 @@ from tracker.domain.model import (
 )
 
 MAX_LINEAGE = 64
+MAX_FILTER_SYMBOLS = 500
 SYMBOL_RE = re.compile(r"[A-Z0-9][A-Z0-9.\-/]{0,31}")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 TRACE_ID_RE = re.compile(r"[0-9a-f]{32}")
@@ -111,7 +112,9 @@ def validate_batch(signals: Sequence[Signal]) -> None:
 
 def filter_violations(query: SignalFilter, path: str = "filter") -> list[Violation]:
     found: list[Violation] = []
-    for symbol in sorted(query.symbols):
+    if len(query.symbols) > MAX_FILTER_SYMBOLS:
+        found.append((f"{path}.symbols", f"must list at most {MAX_FILTER_SYMBOLS} symbols"))
+    for symbol in sorted(query.symbols)[:MAX_FILTER_SYMBOLS]:
         if (problem := symbol_violation(symbol)) is not None:
             found.append((f"{path}.symbols", f"{symbol!r} {problem}"))
     if not (math.isfinite(query.min_confidence) and 0.0 <= query.min_confidence <= 100.0):
