@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from tracker.adapters.sqlite_store import SqliteSignalStore, split_statements
+from tracker.adapters.migrations.sqlite_runner import split_statements
+from tracker.adapters.sqlite_store import SqliteSignalStore
 from tracker.domain import SignalFilter, StorageUnavailable
 
 from .factories import T0, make_series

@@ -23,7 +23,7 @@ from typing import Any
 import asyncpg
 import structlog
 
-from tracker.adapters.migrations import load_migrations
+from tracker.adapters.migrations.postgres_runner import apply_migrations
 from tracker.adapters.sql_common import (
     NEWEST_FIRST,
     OUTCOME_STATS_COLUMNS,
@@ -106,6 +106,7 @@ class PostgresSignalStore:
         self._pool: asyncpg.Pool | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+        self._ping_failing = False
 
     async def migrate(self) -> None:
         await self._get_pool()
@@ -120,7 +121,7 @@ class PostgresSignalStore:
                         pool = await self._create_pool()
                         try:
                             async with pool.acquire() as conn:
-                                await _apply_migrations(conn)
+                                await apply_migrations(conn)
                         except BaseException:
                             pool.terminate()
                             raise
@@ -209,10 +210,16 @@ class PostgresSignalStore:
         try:
             pool = await self._get_pool()
             with _translate_errors():
-                return bool(await pool.fetchval("SELECT 1", timeout=2.0) == 1)
+                ok = bool(await pool.fetchval("SELECT 1", timeout=2.0) == 1)
         except StorageUnavailable as e:
-            log.warning("postgres_ping_failed", error=str(e))
+            if not self._ping_failing:  # once per outage; readiness probes often
+                log.warning("postgres_ping_failed", error=str(e))
+            self._ping_failing = True
             return False
+        if self._ping_failing:
+            log.info("postgres_ping_recovered")
+        self._ping_failing = False
+        return ok
 
     async def aclose(self) -> None:
         self._closed = True
@@ -228,34 +235,3 @@ class PostgresSignalStore:
 
 def _as_is(instant: datetime) -> datetime:
     return instant
-
-
-async def _apply_migrations(conn: asyncpg.Connection) -> None:
-    """Apply pending migrations, each in its own transaction with its schema_migrations row.
-
-    A session advisory lock keyed by the schema serialises concurrent runners (replicas
-    starting together); the second one finds the versions recorded and applies nothing.
-    """
-    lock_key = "hashtext('argo.tracker.migrations:' || current_schema())"
-    await conn.execute(f"SELECT pg_advisory_lock({lock_key})")
-    try:
-        await conn.execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
-            "name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
-        )
-        applied = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
-        for migration in load_migrations("postgres"):
-            if migration.version in applied:
-                continue
-            async with conn.transaction():
-                await conn.execute(migration.sql)
-                await conn.execute(
-                    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                    migration.version,
-                    migration.name,
-                )
-            log.info("schema_migration_applied", backend="postgresql", version=migration.version)
-    finally:
-        # A lost connection releases the lock itself; don't mask the original error.
-        with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):
-            await conn.execute(f"SELECT pg_advisory_unlock({lock_key})")

@@ -18,7 +18,7 @@ from typing import Any
 import aiosqlite
 import structlog
 
-from tracker.adapters.migrations import load_migrations
+from tracker.adapters.migrations.sqlite_runner import apply_migrations, immediate_transaction
 from tracker.adapters.sql_common import (
     NEWEST_FIRST,
     OUTCOME_STATS_COLUMNS,
@@ -45,7 +45,7 @@ log = structlog.get_logger(__name__)
 
 DEFAULT_PATH = Path("var/tracker.db")
 PRAGMAS = (
-    "PRAGMA busy_timeout=5000",  # first: switching to WAL may wait for another connection
+    "PRAGMA busy_timeout=5000",
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=NORMAL",
     "PRAGMA cache_size=-64000",
@@ -55,6 +55,8 @@ PRAGMAS = (
 # Primary result codes that mean "the database cannot serve now", not "our SQL is wrong":
 # BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
 _UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+_SQLITE_BUSY = 5
+_OPEN_ATTEMPTS = 14
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INSERT = (
     f"INSERT INTO signals ({SIGNAL_COLUMNS}, record_time) "
@@ -94,6 +96,7 @@ class SqliteSignalStore:
         self._reader: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
         self._closed = False
+        self._ping_failing = False
         self._write_lock = asyncio.Lock()
 
     async def migrate(self) -> None:
@@ -106,15 +109,32 @@ class SqliteSignalStore:
                     raise StorageUnavailable("the SQLite store is closed")
                 if self._writer is None or self._reader is None:
                     with _translate_errors():
-                        writer = await self._connect()
-                        try:
-                            await _apply_migrations(writer)
-                            reader = writer if self._in_memory else await self._connect()
-                        except BaseException:
-                            await writer.close()
-                            raise
-                    self._writer, self._reader = writer, reader
+                        self._writer, self._reader = await self._open_with_retry()
         return self._writer, self._reader
+
+    async def _open_with_retry(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
+        """Open, switch to WAL and migrate. While another connection is creating the file
+        or its WAL index, SQLite answers BUSY without honouring busy_timeout, so retry
+        briefly (about 1 s in all) before reporting the database unavailable."""
+        for attempt in range(1, _OPEN_ATTEMPTS + 1):
+            try:
+                return await self._open()
+            except sqlite3.OperationalError as e:
+                busy = (getattr(e, "sqlite_errorcode", 0) & 0xFF) == _SQLITE_BUSY
+                if not busy or attempt == _OPEN_ATTEMPTS:
+                    raise
+            await asyncio.sleep(0.01 * attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _open(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
+        writer = await self._connect()
+        try:
+            await apply_migrations(writer)
+            reader = writer if self._in_memory else await self._connect()
+        except BaseException:
+            await writer.close()
+            raise
+        return writer, reader
 
     async def _connect(self) -> aiosqlite.Connection:
         if not self._in_memory:
@@ -134,15 +154,9 @@ class SqliteSignalStore:
         rows = [_signal_row(s, to_micros(record_time)) for s in signals]
         async with self._write_lock:
             with _translate_errors():
-                await writer.execute("BEGIN IMMEDIATE")
-                try:
+                async with immediate_transaction(writer):
                     cursor = await writer.executemany(_INSERT, rows)
                     accepted = cursor.rowcount
-                    await writer.execute("COMMIT")
-                except BaseException:
-                    with contextlib.suppress(sqlite3.Error):
-                        await writer.execute("ROLLBACK")
-                    raise
         return RecordResult(accepted=accepted, duplicate=len(rows) - accepted)
 
     async def query(
@@ -182,7 +196,8 @@ class SqliteSignalStore:
         values = (r.outcome.value, r.exit_price, to_micros(r.exit_time), r.pnl_percent)
         async with self._write_lock:
             with _translate_errors():
-                cursor = await writer.execute(sql, (*values, r.signal_id))
+                async with immediate_transaction(writer):
+                    cursor = await writer.execute(sql, (*values, r.signal_id))
         return cursor.rowcount == 1
 
     async def ping(self) -> bool:
@@ -190,10 +205,16 @@ class SqliteSignalStore:
             _, reader = await self._connections()
             with _translate_errors():
                 async with reader.execute("SELECT 1") as cursor:
-                    return await cursor.fetchone() is not None
+                    ok = await cursor.fetchone() is not None
         except StorageUnavailable as e:
-            log.warning("sqlite_ping_failed", error=str(e))
+            if not self._ping_failing:  # once per outage; readiness probes often
+                log.warning("sqlite_ping_failed", error=str(e))
+            self._ping_failing = True
             return False
+        if self._ping_failing:
+            log.info("sqlite_ping_recovered")
+        self._ping_failing = False
+        return ok
 
     async def aclose(self) -> None:
         self._closed = True
@@ -222,49 +243,3 @@ def _signal_row(s: Signal, record_micros: int) -> tuple[Any, ...]:
         s.trace_id,
         record_micros,
     )
-
-
-async def _apply_migrations(db: aiosqlite.Connection) -> None:
-    """Apply pending migrations and record them, all in one transaction.
-
-    BEGIN IMMEDIATE takes SQLite's write lock before reading schema_migrations, so
-    concurrent runners (two processes on one file) apply each version exactly once.
-    """
-    await db.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
-        "name TEXT NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)"
-    )
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        async with db.execute("SELECT version FROM schema_migrations") as cursor:
-            applied = {row[0] for row in await cursor.fetchall()}
-        pending = [m for m in load_migrations("sqlite") if m.version not in applied]
-        for migration in pending:
-            for statement in split_statements(migration.sql):
-                await db.execute(statement)
-            await db.execute(
-                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                (migration.version, migration.name),
-            )
-        await db.execute("COMMIT")
-    except BaseException:
-        with contextlib.suppress(sqlite3.Error):
-            await db.execute("ROLLBACK")
-        raise
-    for migration in pending:
-        log.info("schema_migration_applied", backend="sqlite", version=migration.version)
-
-
-def split_statements(script: str) -> list[str]:
-    """Split a SQL script into statements (executescript() would commit our transaction)."""
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    leftover = [ln for ln in buffer.splitlines() if ln.strip() and not ln.strip().startswith("--")]
-    if leftover:
-        raise ValueError(f"incomplete SQL statement at the end of a migration: {leftover[0]!r}")
-    return statements

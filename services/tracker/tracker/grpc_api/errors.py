@@ -41,6 +41,9 @@ async def abort_for(context: grpc.aio.ServicerContext, error: Exception) -> NoRe
         await abort_invalid_argument(context, error.violations)
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         await context.abort(code, "the caller's deadline passed before the tracker finished")
+    if code is grpc.StatusCode.UNAVAILABLE:
+        # The cause (host, driver message) is logged by the app, not told to callers.
+        await context.abort(code, "the tracker's database is unavailable; retry with backoff")
     if code is not None:
         await context.abort(code, str(error))
     log.error("rpc_failed_unexpectedly", error_type=type(error).__name__, exc_info=error)
