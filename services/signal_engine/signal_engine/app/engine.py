@@ -149,6 +149,10 @@ class EngineApp:
         """New signals of `symbols` (default: all) from now on; close it when done."""
         return self._broadcaster.subscribe(canonical_symbols(symbols) if symbols else None)
 
+    @property
+    def stream_subscribers(self) -> int:
+        return self._broadcaster.subscriber_count
+
     def stats(self) -> EngineStats:
         return self._stats.snapshot(
             pending=self._pending.depth,

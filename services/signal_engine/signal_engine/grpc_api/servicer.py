@@ -53,8 +53,11 @@ class SignalEngineServicer(signals_pb2_grpc.SignalEngineServicer):
             subscription = self._app.subscribe(list(request.symbols))
         except Exception as e:
             await abort_with_error(context, e)
-        log.info("signal_stream_opened", symbols=len(request.symbols))
         async with subscription:  # closed on cancel, on error and at shutdown
+            # Headers go out once the subscription is live: a client that awaited them
+            # receives every signal formed afterwards.
+            await context.send_initial_metadata(())
+            log.info("signal_stream_opened", symbols=len(request.symbols))
             async for signal in subscription:
                 yield pb.StreamSignalsResponse(signal=mapping.signal_to_pb(signal))
 
