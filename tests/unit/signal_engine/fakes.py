@@ -61,6 +61,8 @@ class FakeMarketData:
         self.on_quotes: Callable[[], None] | None = None
         self.block_quotes: asyncio.Event | None = None
         self.ready = True
+        self.bars_in_flight = 0
+        self.max_bars_in_flight = 0
 
     async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         self.quote_calls.append(list(symbols))
@@ -90,6 +92,10 @@ class FakeMarketData:
     async def get_bars(self, symbol: str, timeframe: Timeframe, limit: int) -> BarSeries:
         assert timeframe is Timeframe.ONE_MINUTE
         self.bars_calls.append(symbol)
+        self.bars_in_flight += 1
+        self.max_bars_in_flight = max(self.max_bars_in_flight, self.bars_in_flight)
+        await asyncio.sleep(0)  # let other symbols' fetches start
+        self.bars_in_flight -= 1
         if symbol in self.bars_failures:
             raise self.bars_failures[symbol]
         closes = self.closes.get(symbol) or wavy_closes(self.prices[symbol])

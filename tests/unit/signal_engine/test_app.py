@@ -241,3 +241,12 @@ async def test_latest_without_symbols_lists_every_signal(wiring: EngineWiring):
     await wiring.app.run_cycle()
     signals, missing = wiring.app.latest()
     assert sorted(s.symbol for s in signals) == sorted(PRICES) and missing == []
+
+
+async def test_bars_are_fetched_with_bounded_concurrency(
+    wiring: EngineWiring, market: FakeMarketData
+):
+    assert wiring.apply_config is not None
+    wiring.apply_config({"max_concurrency": 2})
+    await wiring.app.run_cycle()
+    assert len(market.bars_calls) == 6 and market.max_bars_in_flight == 2

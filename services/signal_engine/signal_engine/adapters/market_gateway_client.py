@@ -66,6 +66,6 @@ class GatewayMarketData:
         try:
             await asyncio.wait_for(self._channel.channel_ready(), timeout=self._ready_timeout)
         except TimeoutError:
-            log.info("market_gateway_not_ready", state=state.name)
+            log.debug("market_gateway_not_ready", state=state.name)
             return False
         return True

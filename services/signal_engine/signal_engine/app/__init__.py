@@ -5,7 +5,8 @@ from __future__ import annotations
 from signal_engine.app.broadcast import SignalBroadcaster, Subscription
 from signal_engine.app.cycle_stats import EngineStats
 from signal_engine.app.delivery import PendingDeliveries
-from signal_engine.app.engine import EngineApp, GenerationResult
+from signal_engine.app.engine import EngineApp
+from signal_engine.app.generation import GenerationResult
 
 __all__ = [
     "EngineApp",

@@ -10,10 +10,7 @@ fails, a symbol's last signal is served again marked stale.
 from __future__ import annotations
 
 import asyncio
-import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import NamedTuple
 
 import structlog
 from opentelemetry import trace
@@ -22,36 +19,18 @@ from observability.metrics import SIGNAL_GENERATION_SECONDS
 from signal_engine.app.broadcast import SignalBroadcaster, Subscription
 from signal_engine.app.cycle_stats import CycleStats, EngineStats
 from signal_engine.app.delivery import PendingDeliveries
+from signal_engine.app.generation import GenerationPass, GenerationResult, SignalGenerator
+from signal_engine.app.signal_book import SignalBook
 from signal_engine.domain import (
-    DomainError,
     GatewayError,
-    Quote,
     Signal,
-    SignalContext,
-    SymbolFailure,
-    Timeframe,
     Tunables,
-    build_signal,
     canonical_symbols,
-    should_skip,
-    update_ewma_variance,
 )
 from signal_engine.ports import Clock, IdGenerator, MarketData, SignalSink
-from signal_engine.telemetry import SIGNALS_PUBLISHED, SYMBOL_EVALUATIONS, UPSTREAM_CALLS
+from signal_engine.telemetry import SIGNALS_PUBLISHED
 
 log = structlog.get_logger(__name__)
-
-
-class GenerationResult(NamedTuple):
-    signals: list[Signal]  # most volatile symbol first
-    failures: list[SymbolFailure]
-
-
-@dataclass
-class _Outcome:
-    result: GenerationResult
-    upstream_calls: int
-    gateway_error: GatewayError | None = None
 
 
 class EngineApp:
@@ -69,9 +48,7 @@ class EngineApp:
         stream_queue_size: int = 256,
         pending_capacity: int = 10_000,
     ) -> None:
-        self._market = market
         self._clock = clock
-        self._ids = ids
         self._tunables = tunables
         self._generation = 0  # bumped when tunables change: every symbol's inputs changed
         self._symbols = tuple(canonical_symbols(symbols))
@@ -81,10 +58,9 @@ class EngineApp:
         self._pending = PendingDeliveries(sink, clock, capacity=pending_capacity)
         self._stats = CycleStats()
         self._lock = asyncio.Lock()
-        self._latest: dict[str, Signal] = {}
-        self._computed_with: dict[str, int] = {}
-        self._variance: dict[str, float] = {}
-        self._last_price: dict[str, float] = {}
+        self._book = SignalBook()
+        self._generator = SignalGenerator(market, clock, ids, self._book)
+        self._gateway_down = False
 
     @property
     def symbols(self) -> tuple[str, ...]:
@@ -131,7 +107,7 @@ class EngineApp:
             try:
                 await self.run_cycle()
             except GatewayError as e:
-                log.warning("cycle_failed", error=str(e))
+                log.debug("cycle_failed", error=str(e))  # _note_gateway logged the outage
             except Exception:
                 log.exception("cycle_crashed")
             elapsed = self._clock.monotonic() - started
@@ -141,9 +117,9 @@ class EngineApp:
 
     def latest(self, symbols: Iterable[str] | None = None) -> tuple[list[Signal], list[str]]:
         """(latest signal of each symbol, symbols without one); default: all with one."""
-        wanted = canonical_symbols(symbols) if symbols else sorted(self._latest)
-        found = [self._latest[s] for s in wanted if s in self._latest]
-        return found, [s for s in wanted if s not in self._latest]
+        wanted = canonical_symbols(symbols) if symbols else self._book.symbols()
+        found = [s for s in map(self._book.latest, wanted) if s is not None]
+        return found, [s for s in wanted if self._book.latest(s) is None]
 
     def subscribe(self, symbols: Iterable[str] | None = None) -> Subscription:
         """New signals of `symbols` (default: all) from now on; close it when done."""
@@ -168,108 +144,24 @@ class EngineApp:
         """End every open stream (shutdown)."""
         self._broadcaster.close_all()
 
-    async def _generate(self, symbols: Iterable[str] | None, force: bool) -> _Outcome:
+    async def _generate(self, symbols: Iterable[str] | None, force: bool) -> GenerationPass:
         wanted = canonical_symbols(symbols) if symbols else list(self._symbols)
         async with self._lock:
             attributes = {"symbols": len(wanted), "force": force}
             with self._tracer.start_as_current_span(
                 "signal_engine.generate", attributes=attributes
             ):
-                outcome = await self._generate_locked(wanted, force)
+                done = await self._generator.run(
+                    wanted, force=force, tunables=self._tunables, generation=self._generation
+                )
+                self._publish(done.new_signals)
                 await self._pending.deliver()
-        if not outcome.result.signals and outcome.gateway_error is not None:
-            raise outcome.gateway_error  # nothing could be served, not even a stale signal
-        return outcome
-
-    async def _generate_locked(self, wanted: list[str], force: bool) -> _Outcome:
-        UPSTREAM_CALLS.labels(method="GetQuotes").inc()
-        try:
-            quotes, errors = await self._market.get_quotes(wanted)
-        except GatewayError as e:
-            log.warning("gateway_quotes_failed", error=str(e), symbols=len(wanted))
-            signals, failures = self._fall_back(wanted, {s: str(e) for s in wanted})
-            return _Outcome(GenerationResult(signals, failures), 1, e)
-        for symbol, quote in quotes.items():
-            self._observe_price(symbol, quote.price)
-        unquoted = {s: errors.get(s, "the gateway returned no quote") for s in wanted}
-        for symbol in quotes:
-            unquoted.pop(symbol, None)
-        served: dict[str, Signal] = {}
-        to_compute: list[str] = []
-        now, t = self._clock.now(), self._tunables
-        for symbol in self._by_volatility(s for s in wanted if s in quotes):
-            last = self._latest.get(symbol)
-            changed = self._computed_with.get(symbol) != self._generation
-            if (
-                last
-                and not force
-                and should_skip(last, quotes[symbol].price, now, t.skip_threshold_pct, changed)
-            ):
-                served[symbol] = replace(last, reused=True)
-                self._count(skipped=True)
-            else:
-                to_compute.append(symbol)
-        computed, compute_errors = await self._compute(to_compute, quotes)
-        served.update(computed)
-        unquoted.update(compute_errors)
-        fallback, failures = self._fall_back(list(unquoted), unquoted)
-        served.update({s.symbol: s for s in fallback})
-        self._publish(list(computed.values()))
-        ordered = [served[s] for s in self._by_volatility(wanted) if s in served]
-        return _Outcome(GenerationResult(ordered, failures), 1 + len(to_compute))
-
-    async def _compute(
-        self, symbols: list[str], quotes: dict[str, Quote]
-    ) -> tuple[dict[str, Signal], dict[str, str]]:
-        t = self._tunables
-        gate = asyncio.Semaphore(t.max_concurrency)
-        trace_id = _current_trace_id()
-
-        async def one(symbol: str) -> Signal:
-            async with gate:
-                UPSTREAM_CALLS.labels(method="GetBars").inc()
-                series = await self._market.get_bars(symbol, Timeframe.ONE_MINUTE, t.bars_limit)
-            quote = replace(quotes[symbol], symbol=symbol)
-            ctx = SignalContext(
-                signal_id=self._ids.new_id(), now=self._clock.now(), trace_id=trace_id
-            )
-            return build_signal(quote, series, ctx, t)
-
-        results = await asyncio.gather(*(one(s) for s in symbols), return_exceptions=True)
-        computed: dict[str, Signal] = {}
-        errors: dict[str, str] = {}
-        for symbol, result in zip(symbols, results, strict=True):
-            if isinstance(result, Signal):
-                computed[symbol] = result
-                self._latest[symbol] = result
-                self._computed_with[symbol] = self._generation
-                self._count(skipped=False)
-            elif isinstance(result, DomainError):
-                errors[symbol] = str(result)
-            elif isinstance(result, Exception):
-                log.error("signal_computation_crashed", symbol=symbol, exc_info=result)
-                errors[symbol] = "internal error while forming the signal"
-            else:
-                raise result
-        return computed, errors
-
-    def _fall_back(
-        self, symbols: list[str], reasons: dict[str, str]
-    ) -> tuple[list[Signal], list[SymbolFailure]]:
-        """The last signal again, marked stale, or a failure when there is none."""
-        stale: list[Signal] = []
-        failures: list[SymbolFailure] = []
-        for symbol in symbols:
-            last = self._latest.get(symbol)
-            if last is None:
-                failures.append(SymbolFailure(symbol, reasons[symbol]))
-                SYMBOL_EVALUATIONS.labels(result="failed").inc()
-                continue
-            last = replace(last, stale=True, reused=False)
-            self._latest[symbol] = last
-            stale.append(last)
-            SYMBOL_EVALUATIONS.labels(result="stale").inc()
-        return stale, failures
+        self._stats.processed += len(done.new_signals) + done.skipped
+        self._stats.skipped += done.skipped
+        self._note_gateway(done)
+        if not done.result.signals and done.gateway_error is not None:
+            raise done.gateway_error  # nothing could be served, not even a stale signal
+        return done
 
     def _publish(self, signals: list[Signal]) -> None:
         if not signals:
@@ -280,23 +172,13 @@ class EngineApp:
         self._broadcaster.publish(signals)
         self._pending.add(signals)
 
-    def _count(self, *, skipped: bool) -> None:
-        self._stats.processed += 1
-        self._stats.skipped += int(skipped)
-        SYMBOL_EVALUATIONS.labels(result="skipped" if skipped else "computed").inc()
-
-    def _observe_price(self, symbol: str, price: float) -> None:
-        previous = self._last_price.get(symbol)
-        self._variance[symbol] = update_ewma_variance(
-            self._variance.get(symbol, 0.0), previous, price
-        )
-        self._last_price[symbol] = price
-
-    def _by_volatility(self, symbols: Iterable[str]) -> list[str]:
-        """Most volatile first; ties keep their given order (sorted is stable)."""
-        return sorted(symbols, key=lambda s: -math.sqrt(self._variance.get(s, 0.0)))
-
-
-def _current_trace_id() -> str:
-    context = trace.get_current_span().get_span_context()
-    return format(context.trace_id, "032x") if context.is_valid else ""
+    def _note_gateway(self, done: GenerationPass) -> None:
+        """Log the gateway going down and coming back, not every failed call."""
+        error = done.gateway_error
+        if error is not None and not self._gateway_down:
+            log.warning(
+                "market_gateway_down", error=str(error), stale_served=len(done.result.signals)
+            )
+        elif error is None and self._gateway_down:
+            log.info("market_gateway_recovered")
+        self._gateway_down = error is not None
