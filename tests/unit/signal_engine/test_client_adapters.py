@@ -49,7 +49,9 @@ def _ts(instant: datetime) -> Timestamp:
 class Failure:
     """Makes a fake servicer abort with `code`, optionally with trailing metadata."""
 
-    def __init__(self, code: grpc.StatusCode, message: str, trailers: tuple = ()) -> None:
+    def __init__(
+        self, code: grpc.StatusCode, message: str, trailers: tuple[tuple[str, str], ...] = ()
+    ) -> None:
         self.code, self.message, self.trailers = code, message, trailers
 
     async def apply(self, context: grpc.aio.ServicerContext) -> None:
@@ -141,7 +143,8 @@ class FakeTracker(tracker_pb2_grpc.TrackerServicer):
 
 @pytest_asyncio.fixture
 async def fakes() -> AsyncIterator[tuple[FakeGateway, FakeTracker, str]]:
-    gateway, tracker = FakeGateway(), FakeTracker()
+    # Only the RPCs the engine calls are implemented; the others keep the stubs' defaults.
+    gateway, tracker = FakeGateway(), FakeTracker()  # type: ignore[abstract]
     server = grpc.aio.server()
     marketdata_pb2_grpc.add_MarketGatewayServicer_to_server(gateway, server)
     tracker_pb2_grpc.add_TrackerServicer_to_server(tracker, server)

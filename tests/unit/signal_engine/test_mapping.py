@@ -22,6 +22,7 @@ def test_tracker_and_api_mappings_encode_a_signal_identically() -> None:
 
 
 def test_stats_mapping() -> None:
+    ended = datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
     stats = EngineStats(
         cycles_total=3,
         cycle_time_p50_ms=12.5,
@@ -35,7 +36,7 @@ def test_stats_mapping() -> None:
         pending_deliveries=4,
         delivered_total=2,
         stream_dropped_total=0,
-        last_cycle_time=datetime(2026, 11, 17, 15, 30, tzinfo=UTC),
+        last_cycle_time=ended,
         symbols=("AAPL",),
     )
     reply = mapping.stats_to_pb(stats)
@@ -50,7 +51,7 @@ def test_stats_mapping() -> None:
         signals_published_total=6,
         outbox_depth=4,
         symbols=["AAPL"],
-        last_cycle_time=mapping.timestamp_to_pb(stats.last_cycle_time),
+        last_cycle_time=mapping.timestamp_to_pb(ended),
     )
 
 
