@@ -85,7 +85,7 @@ async def bootstrap(
         cycle_seconds=settings.cycle_seconds,
         tracer_provider=tracer_provider,
     )
-    exit_stack.callback(app.close)  # runs first: ends open streams
+    exit_stack.push_async_callback(app.aclose)  # runs first: ends streams, last delivery
     ready_market = market
 
     def register(server: grpc.aio.Server) -> None:

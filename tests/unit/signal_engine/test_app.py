@@ -250,3 +250,16 @@ async def test_bars_are_fetched_with_bounded_concurrency(
     wiring.apply_config({"max_concurrency": 2})
     await wiring.app.run_cycle()
     assert len(market.bars_calls) == 6 and market.max_bars_in_flight == 2
+
+
+async def test_shutdown_makes_a_last_delivery_attempt_despite_backoff(
+    settings: Settings, clock: FakeClock, market: FakeMarketData, sink: FakeSignalSink
+):
+    wiring = await bootstrap(settings, clock=clock, market=market, sink=sink)
+    sink.failures_left = 1
+    await wiring.app.run_cycle()
+    assert sink.recorded == []
+    async with wiring.app.subscribe() as subscription:
+        await wiring.exit_stack.aclose()
+        assert [s async for s in subscription] == []  # the stream ended
+    assert len(sink.recorded) == 6

@@ -69,10 +69,11 @@ class PendingDeliveries:
             )
         PENDING_DELIVERIES.set(self.depth)
 
-    async def deliver(self) -> int:
+    async def deliver(self, *, ignore_backoff: bool = False) -> int:
         """Send what is pending unless backing off; return how many were acknowledged."""
         async with self._lock:
-            if not self._queue or self._clock.monotonic() < self._next_attempt:
+            backing_off = self._clock.monotonic() < self._next_attempt
+            if not self._queue or (backing_off and not ignore_backoff):
                 return 0
             delivered = 0
             batch_size = self._batch_size

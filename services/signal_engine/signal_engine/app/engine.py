@@ -140,9 +140,13 @@ class EngineApp:
     async def deliver_pending(self) -> int:
         return await self._pending.deliver()
 
-    def close(self) -> None:
-        """End every open stream (shutdown)."""
+    async def aclose(self) -> None:
+        """Shutdown: end every open stream, then one last delivery attempt; whatever the
+        tracker does not take now is lost (the durable outbox is engine issue #5)."""
         self._broadcaster.close_all()
+        await self._pending.deliver(ignore_backoff=True)
+        if self._pending.depth:
+            log.error("pending_signals_lost_at_shutdown", count=self._pending.depth)
 
     async def _generate(self, symbols: Iterable[str] | None, force: bool) -> GenerationPass:
         wanted = canonical_symbols(symbols) if symbols else list(self._symbols)
