@@ -69,7 +69,12 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
 
 
 def parse_tunables(raw: Mapping[str, Any]) -> Tunables:
-    """Build Tunables from the parsed YAML; raise ValueError naming a bad key."""
+    """Build Tunables from the parsed YAML (or its `market_gateway:` section, so one file
+    can serve all three services); raise ValueError naming a bad key."""
+    section = raw.get("market_gateway", raw)
+    if not isinstance(section, Mapping):
+        raise ValueError("market_gateway: must be a mapping")
+    raw = section
     defaults = Tunables()
     synthetic = _section(raw, "synthetic", allowed=("volatility_scale",))
     providers = _section(raw, "providers", allowed=KNOWN_PROVIDERS)

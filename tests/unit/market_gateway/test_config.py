@@ -87,3 +87,13 @@ def test_tunables_are_read_from_their_keys() -> None:
 def test_bad_tunables_are_rejected_naming_the_key(raw: dict[str, object], key: str) -> None:
     with pytest.raises(ValueError, match=key.replace(".", r"\.")):
         parse_tunables(raw)
+
+
+def test_tunables_are_read_from_the_market_gateway_section_of_a_shared_file() -> None:
+    from market_gateway.config import parse_tunables
+
+    shared = {
+        "market_gateway": {"quote_ttl_seconds": 3},
+        "signal_engine": {"skip_threshold_pct": 0.5},
+    }
+    assert parse_tunables(shared).quote_ttl_seconds == 3
