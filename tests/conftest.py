@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+from pathlib import Path
 
 import pytest
+
+PROVIDER_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"
+"""Recorded provider responses (vendored copy of the shared fixtures)."""
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

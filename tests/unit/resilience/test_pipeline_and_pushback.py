@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from tenacity.wait import wait_fixed
@@ -32,10 +31,11 @@ from resilience.pushback import (
     parse_retry_after,
 )
 from service_runtime.clock import FakeClock
+from tests.conftest import PROVIDER_FIXTURES
 
 from .conftest import START
 
-FIXTURES = Path(__file__).resolve().parents[3].parent / "shared" / "fixtures" / "providers"
+FIXTURES = PROVIDER_FIXTURES
 KEY = LimitKey("polygon", "k1", "aggs")
 
 
