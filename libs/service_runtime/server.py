@@ -111,6 +111,11 @@ class Lifecycle:
         log.info("shutdown_started", grace_seconds=grace)
         self.state = "stopping"
         await self.health.enter_graceful_shutdown()
+        if self.wiring.on_shutdown is not None:
+            try:
+                await self.wiring.on_shutdown()
+            except Exception:
+                log.exception("on_shutdown_failed")
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -33,3 +33,6 @@ class Wiring:
     apply_config: Callable[[Mapping[str, Any]], None] | None = None
     # True once dependencies are connected; health stays NOT_SERVING until then.
     ready: Callable[[], Awaitable[bool]] | None = None
+    # Called when shutdown begins (health already NOT_SERVING), before in-flight RPCs are
+    # drained: end long-lived streams here so they do not hold the drain to its grace.
+    on_shutdown: Callable[[], Awaitable[None]] | None = None

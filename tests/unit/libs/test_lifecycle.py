@@ -41,10 +41,13 @@ class _SlowService:
 @pytest_asyncio.fixture
 async def running() -> AsyncIterator[tuple[Lifecycle, _SlowService, dict[str, bool]]]:
     slow = _SlowService()
-    flags = {"ready": False, "closed": False}
+    flags = {"ready": False, "closed": False, "notified": False}
 
     async def ready() -> bool:
         return flags["ready"]
+
+    async def notify() -> None:
+        flags["notified"] = True
 
     stack = contextlib.AsyncExitStack()
     stack.callback(lambda: flags.__setitem__("closed", True))
@@ -54,6 +57,7 @@ async def running() -> AsyncIterator[tuple[Lifecycle, _SlowService, dict[str, bo
         performance=lambda: {"cache_hit_rate": 0.5},
         exit_stack=stack,
         ready=ready,
+        on_shutdown=notify,
     )
     common = replace(
         load_common({}, service_name="test", default_grpc_port=0, default_admin_port=0),
@@ -135,4 +139,4 @@ async def test_shutdown_drains_in_flight_calls_and_closes_adapters(running) -> N
         slow.release.set()
         assert await call == b"done:x"
         await stopping
-    assert flags["closed"] is True
+    assert flags["closed"] is True and flags["notified"] is True
