@@ -26,43 +26,65 @@ from argo.signals.v1 import signals_pb2 as argo_dot_signals_dot_v1_dot_signals__
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgo/tracker/v1/tracker.proto\x12\x0f\x61rgo.tracker.v1\x1a\x1d\x61rgo/signals/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xec\x01\n\rTrackedSignal\x12\'\n\x06signal\x18\x01 \x01(\x0b\x32\x17.argo.signals.v1.Signal\x12)\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.argo.tracker.v1.Outcome\x12\x12\n\nexit_price\x18\x03 \x01(\x01\x12-\n\texit_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpnl_percent\x18\x05 \x01(\x01\x12/\n\x0brecord_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x14RecordSignalsRequest\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\"<\n\x15RecordSignalsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x11\n\tduplicate\x18\x02 \x01(\x05\"\xeb\x01\n\x0cSignalFilter\x12\x0f\n\x07symbols\x18\x01 \x03(\t\x12(\n\x07\x61\x63tions\x18\x02 \x03(\x0e\x32\x17.argo.signals.v1.Action\x12*\n\x08outcomes\x18\x03 \x03(\x0e\x32\x18.argo.tracker.v1.Outcome\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emin_confidence\x18\x06 \x01(\x01\"k\n\x13QuerySignalsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.argo.tracker.v1.SignalFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14QuerySignalsResponse\x12/\n\x07signals\x18\x01 \x03(\x0b\x32\x1e.argo.tracker.v1.TrackedSignal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x16GetOutcomeStatsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x0e\n\x06symbol\x18\x02 \x01(\t\"\xab\x01\n\x17GetOutcomeStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\x03\x12\x0c\n\x04wins\x18\x03 \x01(\x03\x12\x0e\n\x06losses\x18\x04 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\x05 \x01(\x03\x12\x10\n\x08win_rate\x18\x06 \x01(\x01\x12\x17\n\x0f\x61vg_pnl_percent\x18\x07 \x01(\x01\x12\x19\n\x11total_pnl_percent\x18\x08 \x01(\x01\"\'\n\x15GetCalibrationRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"?\n\x10\x43\x61librationPoint\x12\x16\n\x0eraw_confidence\x18\x01 \x01(\x01\x12\x13\n\x0bprobability\x18\x02 \x01(\x01\"\xbd\x02\n\x16GetCalibrationResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x17\n\x0fglobal_fallback\x18\x02 \x01(\x08\x12\x32\n\x06method\x18\x03 \x01(\x0e\x32\".argo.tracker.v1.CalibrationMethod\x12\x31\n\x06points\x18\x04 \x03(\x0b\x32!.argo.tracker.v1.CalibrationPoint\x12\x13\n\x0bsample_size\x18\x05 \x01(\x03\x12\x14\n\x0c\x62rier_before\x18\x06 \x01(\x01\x12\x13\n\x0b\x62rier_after\x18\x07 \x01(\x01\x12\x12\n\nece_before\x18\x08 \x01(\x01\x12\x11\n\tece_after\x18\t \x01(\x01\x12,\n\x08\x66it_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"!\n\x11RunArchiveRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\"a\n\x12RunArchiveResponse\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x10\n\x08location\x18\x05 \x01(\t*l\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_OPEN\x10\x01\x12\x0f\n\x0bOUTCOME_WIN\x10\x02\x12\x10\n\x0cOUTCOME_LOSS\x10\x03\x12\x13\n\x0fOUTCOME_EXPIRED\x10\x04*v\n\x11\x43\x61librationMethod\x12\"\n\x1e\x43\x41LIBRATION_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43\x41LIBRATION_METHOD_ISOTONIC\x10\x01\x12\x1c\n\x18\x43\x41LIBRATION_METHOD_PLATT\x10\x02\x32\xe6\x03\n\x07Tracker\x12^\n\rRecordSignals\x12%.argo.tracker.v1.RecordSignalsRequest\x1a&.argo.tracker.v1.RecordSignalsResponse\x12[\n\x0cQuerySignals\x12$.argo.tracker.v1.QuerySignalsRequest\x1a%.argo.tracker.v1.QuerySignalsResponse\x12\x64\n\x0fGetOutcomeStats\x12\'.argo.tracker.v1.GetOutcomeStatsRequest\x1a(.argo.tracker.v1.GetOutcomeStatsResponse\x12\x61\n\x0eGetCalibration\x12&.argo.tracker.v1.GetCalibrationRequest\x1a\'.argo.tracker.v1.GetCalibrationResponse\x12U\n\nRunArchive\x12\".argo.tracker.v1.RunArchiveRequest\x1a#.argo.tracker.v1.RunArchiveResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgo/tracker/v1/tracker.proto\x12\x0f\x61rgo.tracker.v1\x1a\x1d\x61rgo/signals/v1/signals.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x02\n\rTrackedSignal\x12\'\n\x06signal\x18\x01 \x01(\x0b\x32\x17.argo.signals.v1.Signal\x12)\n\x07outcome\x18\x02 \x01(\x0e\x32\x18.argo.tracker.v1.Outcome\x12\x12\n\nexit_price\x18\x03 \x01(\x01\x12-\n\texit_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bpnl_percent\x18\x05 \x01(\x01\x12/\n\x0brecord_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nmark_price\x18\x07 \x01(\x01\x12-\n\tmark_time\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10open_pnl_percent\x18\t \x01(\x01\x12\x10\n\x08\x61rchived\x18\n \x01(\x08\"X\n\x14RecordSignalsRequest\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\x12\x16\n\x0e\x61ll_or_nothing\x18\x02 \x01(\x08\"/\n\tViolation\x12\r\n\x05\x66ield\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\"\x90\x01\n\x0cRecordResult\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12-\n\x06status\x18\x02 \x01(\x0e\x32\x1d.argo.tracker.v1.RecordStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\nviolations\x18\x04 \x03(\x0b\x32\x1a.argo.tracker.v1.Violation\"~\n\x15RecordSignalsResponse\x12\x10\n\x08\x61\x63\x63\x65pted\x18\x01 \x01(\x05\x12\x11\n\tduplicate\x18\x02 \x01(\x05\x12\x10\n\x08rejected\x18\x03 \x01(\x05\x12.\n\x07results\x18\x04 \x03(\x0b\x32\x1d.argo.tracker.v1.RecordResult\"\xeb\x01\n\x0cSignalFilter\x12\x0f\n\x07symbols\x18\x01 \x03(\t\x12(\n\x07\x61\x63tions\x18\x02 \x03(\x0e\x32\x17.argo.signals.v1.Action\x12*\n\x08outcomes\x18\x03 \x03(\x0e\x32\x18.argo.tracker.v1.Outcome\x12.\n\nstart_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0emin_confidence\x18\x06 \x01(\x01\"k\n\x13QuerySignalsRequest\x12-\n\x06\x66ilter\x18\x01 \x01(\x0b\x32\x1d.argo.tracker.v1.SignalFilter\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"`\n\x14QuerySignalsResponse\x12/\n\x07signals\x18\x01 \x03(\x0b\x32\x1e.argo.tracker.v1.TrackedSignal\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"6\n\x16GetOutcomeStatsRequest\x12\x0c\n\x04\x64\x61ys\x18\x01 \x01(\x05\x12\x0e\n\x06symbol\x18\x02 \x01(\t\"\xab\x01\n\x17GetOutcomeStatsResponse\x12\r\n\x05total\x18\x01 \x01(\x03\x12\x0c\n\x04open\x18\x02 \x01(\x03\x12\x0c\n\x04wins\x18\x03 \x01(\x03\x12\x0e\n\x06losses\x18\x04 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\x05 \x01(\x03\x12\x10\n\x08win_rate\x18\x06 \x01(\x01\x12\x17\n\x0f\x61vg_pnl_percent\x18\x07 \x01(\x01\x12\x19\n\x11total_pnl_percent\x18\x08 \x01(\x01\"\'\n\x15GetCalibrationRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\"?\n\x10\x43\x61librationPoint\x12\x16\n\x0eraw_confidence\x18\x01 \x01(\x01\x12\x13\n\x0bprobability\x18\x02 \x01(\x01\"\xd4\x02\n\x16GetCalibrationResponse\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x17\n\x0fglobal_fallback\x18\x02 \x01(\x08\x12\x32\n\x06method\x18\x03 \x01(\x0e\x32\".argo.tracker.v1.CalibrationMethod\x12\x31\n\x06points\x18\x04 \x03(\x0b\x32!.argo.tracker.v1.CalibrationPoint\x12\x13\n\x0bsample_size\x18\x05 \x01(\x03\x12\x14\n\x0c\x62rier_before\x18\x06 \x01(\x01\x12\x13\n\x0b\x62rier_after\x18\x07 \x01(\x01\x12\x12\n\nece_before\x18\x08 \x01(\x01\x12\x11\n\tece_after\x18\t \x01(\x01\x12,\n\x08\x66it_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rheld_out_size\x18\x0b \x01(\x03\"!\n\x11RunArchiveRequest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\"\xe6\x01\n\x12RunArchiveResponse\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x13\n\x0b\x63ompression\x18\x06 \x01(\t\x12\x14\n\x0c\x63sv_location\x18\x07 \x01(\t\x12\x11\n\tcsv_bytes\x18\x08 \x01(\x03\x12\x13\n\x0bpruned_rows\x18\t \x01(\x03\x12\x30\n\x0c\x61rchive_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xde\x01\n\x0f\x41rchiveManifest\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0c\n\x04rows\x18\x02 \x01(\x03\x12\r\n\x05\x62ytes\x18\x03 \x01(\x03\x12\x0e\n\x06sha256\x18\x04 \x01(\t\x12\x10\n\x08location\x18\x05 \x01(\t\x12\x13\n\x0b\x63ompression\x18\x06 \x01(\t\x12\x14\n\x0c\x63sv_location\x18\x07 \x01(\t\x12\x11\n\tcsv_bytes\x18\x08 \x01(\x03\x12\x30\n\x0c\x61rchive_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06pruned\x18\n \x01(\x08\"b\n\x13ListArchivesRequest\x12\x12\n\nstart_date\x18\x01 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"d\n\x14ListArchivesResponse\x12\x33\n\tmanifests\x18\x01 \x03(\x0b\x32 .argo.tracker.v1.ArchiveManifest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"3\n\x13GetAnalyticsRequest\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ys\x18\x02 \x01(\x05\"\xc1\x01\n\x12\x44\x61ilySignalSummary\x12\x0c\n\x04\x64\x61te\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x17.argo.signals.v1.Action\x12\x0f\n\x07signals\x18\x04 \x01(\x03\x12\x16\n\x0e\x61vg_confidence\x18\x05 \x01(\x01\x12\x0c\n\x04open\x18\x06 \x01(\x03\x12\x0c\n\x04wins\x18\x07 \x01(\x03\x12\x0e\n\x06losses\x18\x08 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\t \x01(\x03\"\xed\x01\n\x11SymbolPerformance\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07signals\x18\x02 \x01(\x03\x12\x0c\n\x04open\x18\x03 \x01(\x03\x12\x0c\n\x04wins\x18\x04 \x01(\x03\x12\x0e\n\x06losses\x18\x05 \x01(\x03\x12\x0f\n\x07\x65xpired\x18\x06 \x01(\x03\x12\x10\n\x08win_rate\x18\x07 \x01(\x01\x12\x17\n\x0f\x61vg_pnl_percent\x18\x08 \x01(\x01\x12\x19\n\x11total_pnl_percent\x18\t \x01(\x01\x12\x34\n\x10last_signal_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc5\x01\n\x10\x43onfidenceBucket\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x16\n\x0e\x63onfidence_low\x18\x02 \x01(\x01\x12\x17\n\x0f\x63onfidence_high\x18\x03 \x01(\x01\x12\x0f\n\x07signals\x18\x04 \x01(\x03\x12\x16\n\x0e\x61vg_confidence\x18\x05 \x01(\x01\x12\x0c\n\x04wins\x18\x06 \x01(\x03\x12\x0e\n\x06losses\x18\x07 \x01(\x03\x12\x10\n\x08win_rate\x18\x08 \x01(\x01\x12\x17\n\x0f\x61vg_pnl_percent\x18\t \x01(\x01\"\xe8\x01\n\x14GetAnalyticsResponse\x12\x32\n\x05\x64\x61ily\x18\x01 \x03(\x0b\x32#.argo.tracker.v1.DailySignalSummary\x12\x33\n\x07symbols\x18\x02 \x03(\x0b\x32\".argo.tracker.v1.SymbolPerformance\x12\x35\n\nconfidence\x18\x03 \x03(\x0b\x32!.argo.tracker.v1.ConfidenceBucket\x12\x30\n\x0crefresh_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp*l\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x10\n\x0cOUTCOME_OPEN\x10\x01\x12\x0f\n\x0bOUTCOME_WIN\x10\x02\x12\x10\n\x0cOUTCOME_LOSS\x10\x03\x12\x13\n\x0fOUTCOME_EXPIRED\x10\x04*\x82\x01\n\x0cRecordStatus\x12\x1d\n\x19RECORD_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n\x16RECORD_STATUS_ACCEPTED\x10\x01\x12\x1b\n\x17RECORD_STATUS_DUPLICATE\x10\x02\x12\x1a\n\x16RECORD_STATUS_REJECTED\x10\x03*v\n\x11\x43\x61librationMethod\x12\"\n\x1e\x43\x41LIBRATION_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1b\x43\x41LIBRATION_METHOD_ISOTONIC\x10\x01\x12\x1c\n\x18\x43\x41LIBRATION_METHOD_PLATT\x10\x02\x32\xa0\x05\n\x07Tracker\x12^\n\rRecordSignals\x12%.argo.tracker.v1.RecordSignalsRequest\x1a&.argo.tracker.v1.RecordSignalsResponse\x12[\n\x0cQuerySignals\x12$.argo.tracker.v1.QuerySignalsRequest\x1a%.argo.tracker.v1.QuerySignalsResponse\x12\x64\n\x0fGetOutcomeStats\x12\'.argo.tracker.v1.GetOutcomeStatsRequest\x1a(.argo.tracker.v1.GetOutcomeStatsResponse\x12\x61\n\x0eGetCalibration\x12&.argo.tracker.v1.GetCalibrationRequest\x1a\'.argo.tracker.v1.GetCalibrationResponse\x12U\n\nRunArchive\x12\".argo.tracker.v1.RunArchiveRequest\x1a#.argo.tracker.v1.RunArchiveResponse\x12[\n\x0cListArchives\x12$.argo.tracker.v1.ListArchivesRequest\x1a%.argo.tracker.v1.ListArchivesResponse\x12[\n\x0cGetAnalytics\x12$.argo.tracker.v1.GetAnalyticsRequest\x1a%.argo.tracker.v1.GetAnalyticsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'argo.tracker.v1.tracker_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_OUTCOME']._serialized_start=1716
-  _globals['_OUTCOME']._serialized_end=1824
-  _globals['_CALIBRATIONMETHOD']._serialized_start=1826
-  _globals['_CALIBRATIONMETHOD']._serialized_end=1944
+  _globals['_OUTCOME']._serialized_start=3621
+  _globals['_OUTCOME']._serialized_end=3729
+  _globals['_RECORDSTATUS']._serialized_start=3732
+  _globals['_RECORDSTATUS']._serialized_end=3862
+  _globals['_CALIBRATIONMETHOD']._serialized_start=3864
+  _globals['_CALIBRATIONMETHOD']._serialized_end=3982
   _globals['_TRACKEDSIGNAL']._serialized_start=115
-  _globals['_TRACKEDSIGNAL']._serialized_end=351
-  _globals['_RECORDSIGNALSREQUEST']._serialized_start=353
-  _globals['_RECORDSIGNALSREQUEST']._serialized_end=417
-  _globals['_RECORDSIGNALSRESPONSE']._serialized_start=419
-  _globals['_RECORDSIGNALSRESPONSE']._serialized_end=479
-  _globals['_SIGNALFILTER']._serialized_start=482
-  _globals['_SIGNALFILTER']._serialized_end=717
-  _globals['_QUERYSIGNALSREQUEST']._serialized_start=719
-  _globals['_QUERYSIGNALSREQUEST']._serialized_end=826
-  _globals['_QUERYSIGNALSRESPONSE']._serialized_start=828
-  _globals['_QUERYSIGNALSRESPONSE']._serialized_end=924
-  _globals['_GETOUTCOMESTATSREQUEST']._serialized_start=926
-  _globals['_GETOUTCOMESTATSREQUEST']._serialized_end=980
-  _globals['_GETOUTCOMESTATSRESPONSE']._serialized_start=983
-  _globals['_GETOUTCOMESTATSRESPONSE']._serialized_end=1154
-  _globals['_GETCALIBRATIONREQUEST']._serialized_start=1156
-  _globals['_GETCALIBRATIONREQUEST']._serialized_end=1195
-  _globals['_CALIBRATIONPOINT']._serialized_start=1197
-  _globals['_CALIBRATIONPOINT']._serialized_end=1260
-  _globals['_GETCALIBRATIONRESPONSE']._serialized_start=1263
-  _globals['_GETCALIBRATIONRESPONSE']._serialized_end=1580
-  _globals['_RUNARCHIVEREQUEST']._serialized_start=1582
-  _globals['_RUNARCHIVEREQUEST']._serialized_end=1615
-  _globals['_RUNARCHIVERESPONSE']._serialized_start=1617
-  _globals['_RUNARCHIVERESPONSE']._serialized_end=1714
-  _globals['_TRACKER']._serialized_start=1947
-  _globals['_TRACKER']._serialized_end=2433
+  _globals['_TRACKEDSIGNAL']._serialized_end=462
+  _globals['_RECORDSIGNALSREQUEST']._serialized_start=464
+  _globals['_RECORDSIGNALSREQUEST']._serialized_end=552
+  _globals['_VIOLATION']._serialized_start=554
+  _globals['_VIOLATION']._serialized_end=601
+  _globals['_RECORDRESULT']._serialized_start=604
+  _globals['_RECORDRESULT']._serialized_end=748
+  _globals['_RECORDSIGNALSRESPONSE']._serialized_start=750
+  _globals['_RECORDSIGNALSRESPONSE']._serialized_end=876
+  _globals['_SIGNALFILTER']._serialized_start=879
+  _globals['_SIGNALFILTER']._serialized_end=1114
+  _globals['_QUERYSIGNALSREQUEST']._serialized_start=1116
+  _globals['_QUERYSIGNALSREQUEST']._serialized_end=1223
+  _globals['_QUERYSIGNALSRESPONSE']._serialized_start=1225
+  _globals['_QUERYSIGNALSRESPONSE']._serialized_end=1321
+  _globals['_GETOUTCOMESTATSREQUEST']._serialized_start=1323
+  _globals['_GETOUTCOMESTATSREQUEST']._serialized_end=1377
+  _globals['_GETOUTCOMESTATSRESPONSE']._serialized_start=1380
+  _globals['_GETOUTCOMESTATSRESPONSE']._serialized_end=1551
+  _globals['_GETCALIBRATIONREQUEST']._serialized_start=1553
+  _globals['_GETCALIBRATIONREQUEST']._serialized_end=1592
+  _globals['_CALIBRATIONPOINT']._serialized_start=1594
+  _globals['_CALIBRATIONPOINT']._serialized_end=1657
+  _globals['_GETCALIBRATIONRESPONSE']._serialized_start=1660
+  _globals['_GETCALIBRATIONRESPONSE']._serialized_end=2000
+  _globals['_RUNARCHIVEREQUEST']._serialized_start=2002
+  _globals['_RUNARCHIVEREQUEST']._serialized_end=2035
+  _globals['_RUNARCHIVERESPONSE']._serialized_start=2038
+  _globals['_RUNARCHIVERESPONSE']._serialized_end=2268
+  _globals['_ARCHIVEMANIFEST']._serialized_start=2271
+  _globals['_ARCHIVEMANIFEST']._serialized_end=2493
+  _globals['_LISTARCHIVESREQUEST']._serialized_start=2495
+  _globals['_LISTARCHIVESREQUEST']._serialized_end=2593
+  _globals['_LISTARCHIVESRESPONSE']._serialized_start=2595
+  _globals['_LISTARCHIVESRESPONSE']._serialized_end=2695
+  _globals['_GETANALYTICSREQUEST']._serialized_start=2697
+  _globals['_GETANALYTICSREQUEST']._serialized_end=2748
+  _globals['_DAILYSIGNALSUMMARY']._serialized_start=2751
+  _globals['_DAILYSIGNALSUMMARY']._serialized_end=2944
+  _globals['_SYMBOLPERFORMANCE']._serialized_start=2947
+  _globals['_SYMBOLPERFORMANCE']._serialized_end=3184
+  _globals['_CONFIDENCEBUCKET']._serialized_start=3187
+  _globals['_CONFIDENCEBUCKET']._serialized_end=3384
+  _globals['_GETANALYTICSRESPONSE']._serialized_start=3387
+  _globals['_GETANALYTICSRESPONSE']._serialized_end=3619
+  _globals['_TRACKER']._serialized_start=3985
+  _globals['_TRACKER']._serialized_end=4657
 # @@protoc_insertion_point(module_scope)

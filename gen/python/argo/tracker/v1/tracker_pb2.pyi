@@ -32,11 +32,15 @@ class _OutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Outcome.Value
     OUTCOME_OPEN: _Outcome.ValueType  # 1
     """Still being tracked."""
     OUTCOME_WIN: _Outcome.ValueType  # 2
-    """Reached its target (or a HOLD whose direction call was right)."""
+    """Reached its target (or a HOLD whose direction call was right: at expiry the
+    price stayed within the tracker's hold band around entry).
+    """
     OUTCOME_LOSS: _Outcome.ValueType  # 3
-    """Reached its stop (or a HOLD whose direction call was wrong)."""
+    """Reached its stop (or a HOLD whose direction call was wrong: at expiry the price
+    had left the hold band).
+    """
     OUTCOME_EXPIRED: _Outcome.ValueType  # 4
-    """Reached its expiry; marked to market."""
+    """A BUY or SELL that reached its expiry first; marked to market."""
 
 class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper):
     """Outcome is where a signal ended."""
@@ -46,12 +50,44 @@ OUTCOME_UNSPECIFIED: Outcome.ValueType  # 0
 OUTCOME_OPEN: Outcome.ValueType  # 1
 """Still being tracked."""
 OUTCOME_WIN: Outcome.ValueType  # 2
-"""Reached its target (or a HOLD whose direction call was right)."""
+"""Reached its target (or a HOLD whose direction call was right: at expiry the
+price stayed within the tracker's hold band around entry).
+"""
 OUTCOME_LOSS: Outcome.ValueType  # 3
-"""Reached its stop (or a HOLD whose direction call was wrong)."""
+"""Reached its stop (or a HOLD whose direction call was wrong: at expiry the price
+had left the hold band).
+"""
 OUTCOME_EXPIRED: Outcome.ValueType  # 4
-"""Reached its expiry; marked to market."""
+"""A BUY or SELL that reached its expiry first; marked to market."""
 Global___Outcome: _TypeAlias = Outcome  # noqa: Y015
+
+class _RecordStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RecordStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecordStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECORD_STATUS_UNSPECIFIED: _RecordStatus.ValueType  # 0
+    """Not set."""
+    RECORD_STATUS_ACCEPTED: _RecordStatus.ValueType  # 1
+    """Stored by this call."""
+    RECORD_STATUS_DUPLICATE: _RecordStatus.ValueType  # 2
+    """Already stored (same signal_id), left unchanged."""
+    RECORD_STATUS_REJECTED: _RecordStatus.ValueType  # 3
+    """Broke a rule; not stored."""
+
+class RecordStatus(_RecordStatus, metaclass=_RecordStatusEnumTypeWrapper):
+    """RecordStatus is what happened to one signal of a batch."""
+
+RECORD_STATUS_UNSPECIFIED: RecordStatus.ValueType  # 0
+"""Not set."""
+RECORD_STATUS_ACCEPTED: RecordStatus.ValueType  # 1
+"""Stored by this call."""
+RECORD_STATUS_DUPLICATE: RecordStatus.ValueType  # 2
+"""Already stored (same signal_id), left unchanged."""
+RECORD_STATUS_REJECTED: RecordStatus.ValueType  # 3
+"""Broke a rule; not stored."""
+Global___RecordStatus: _TypeAlias = RecordStatus  # noqa: Y015
 
 class _CalibrationMethod:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -89,12 +125,28 @@ class TrackedSignal(_message.Message):
     EXIT_TIME_FIELD_NUMBER: _builtins.int
     PNL_PERCENT_FIELD_NUMBER: _builtins.int
     RECORD_TIME_FIELD_NUMBER: _builtins.int
+    MARK_PRICE_FIELD_NUMBER: _builtins.int
+    MARK_TIME_FIELD_NUMBER: _builtins.int
+    OPEN_PNL_PERCENT_FIELD_NUMBER: _builtins.int
+    ARCHIVED_FIELD_NUMBER: _builtins.int
     outcome: Global___Outcome.ValueType
     """Current outcome."""
     exit_price: _builtins.float
     """Exit price in USD; 0 while open."""
     pnl_percent: _builtins.float
-    """Profit or loss in percent of entry; 0 while open."""
+    """Profit or loss in percent of entry; 0 while open. Always 0 for HOLD (no
+    position is taken).
+    """
+    mark_price: _builtins.float
+    """Last price the outcome tracker observed for an open signal, in USD; 0 before
+    the first observation. Kept after resolution.
+    """
+    open_pnl_percent: _builtins.float
+    """Unrealised P&L in percent of entry at mark_price while open; 0 when resolved,
+    for HOLD, or before the first observation.
+    """
+    archived: _builtins.bool
+    """True when this row was read from the archive rather than the hot store."""
     @_builtins.property
     def signal(self) -> _signals_pb2.Signal:
         """The signal as recorded."""
@@ -107,6 +159,10 @@ class TrackedSignal(_message.Message):
     def record_time(self) -> _timestamp_pb2.Timestamp:
         """When the tracker stored the signal."""
 
+    @_builtins.property
+    def mark_time(self) -> _timestamp_pb2.Timestamp:
+        """When mark_price was observed; unset before the first observation."""
+
     def __init__(
         self,
         *,
@@ -116,10 +172,14 @@ class TrackedSignal(_message.Message):
         exit_time: _timestamp_pb2.Timestamp | None = ...,
         pnl_percent: _builtins.float = ...,
         record_time: _timestamp_pb2.Timestamp | None = ...,
+        mark_price: _builtins.float = ...,
+        mark_time: _timestamp_pb2.Timestamp | None = ...,
+        open_pnl_percent: _builtins.float = ...,
+        archived: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["exit_time", b"exit_time", "record_time", b"record_time", "signal", b"signal"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["exit_time", b"exit_time", "mark_time", b"mark_time", "record_time", b"record_time", "signal", b"signal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["exit_price", b"exit_price", "exit_time", b"exit_time", "outcome", b"outcome", "pnl_percent", b"pnl_percent", "record_time", b"record_time", "signal", b"signal"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archived", b"archived", "exit_price", b"exit_price", "exit_time", b"exit_time", "mark_price", b"mark_price", "mark_time", b"mark_time", "open_pnl_percent", b"open_pnl_percent", "outcome", b"outcome", "pnl_percent", b"pnl_percent", "record_time", b"record_time", "signal", b"signal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -132,6 +192,11 @@ class RecordSignalsRequest(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     SIGNALS_FIELD_NUMBER: _builtins.int
+    ALL_OR_NOTHING_FIELD_NUMBER: _builtins.int
+    all_or_nothing: _builtins.bool
+    """When true, one invalid signal fails the whole call with INVALID_ARGUMENT and
+    nothing is stored (the behaviour before per-item results).
+    """
     @_builtins.property
     def signals(self) -> _containers.RepeatedCompositeFieldContainer[_signals_pb2.Signal]:
         """1..1000 signals, each with a UUID signal_id, a valid symbol, an action,
@@ -142,36 +207,109 @@ class RecordSignalsRequest(_message.Message):
         self,
         *,
         signals: _abc.Iterable[_signals_pb2.Signal] | None = ...,
+        all_or_nothing: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["signals", b"signals"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["all_or_nothing", b"all_or_nothing", "signals", b"signals"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RecordSignalsRequest: _TypeAlias = RecordSignalsRequest  # noqa: Y015
 
 @_typing.final
+class Violation(_message.Message):
+    """Violation is one rule a rejected signal broke."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    FIELD_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    field: _builtins.str
+    """Field path within the signal, e.g. "confidence" or "lineage[1].weight"."""
+    description: _builtins.str
+    """What is wrong, e.g. "must be within 0..100, got 150.0"."""
+    def __init__(
+        self,
+        *,
+        field: _builtins.str = ...,
+        description: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "field", b"field"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Violation: _TypeAlias = Violation  # noqa: Y015
+
+@_typing.final
+class RecordResult(_message.Message):
+    """RecordResult answers one signal of a RecordSignals batch."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SIGNAL_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    VIOLATIONS_FIELD_NUMBER: _builtins.int
+    signal_id: _builtins.str
+    """The signal_id as sent (lowercased when it is a UUID)."""
+    status: Global___RecordStatus.ValueType
+    """What happened to it."""
+    reason: _builtins.str
+    """For REJECTED: the violations joined into one line; empty otherwise."""
+    @_builtins.property
+    def violations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Violation]:
+        """For REJECTED: every rule the signal broke."""
+
+    def __init__(
+        self,
+        *,
+        signal_id: _builtins.str = ...,
+        status: Global___RecordStatus.ValueType = ...,
+        reason: _builtins.str = ...,
+        violations: _abc.Iterable[Global___Violation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["reason", b"reason", "signal_id", b"signal_id", "status", b"status", "violations", b"violations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordResult: _TypeAlias = RecordResult  # noqa: Y015
+
+@_typing.final
 class RecordSignalsResponse(_message.Message):
-    """RecordSignalsResponse counts what happened to the batch."""
+    """RecordSignalsResponse counts what happened to the batch and answers each item."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     ACCEPTED_FIELD_NUMBER: _builtins.int
     DUPLICATE_FIELD_NUMBER: _builtins.int
+    REJECTED_FIELD_NUMBER: _builtins.int
+    RESULTS_FIELD_NUMBER: _builtins.int
     accepted: _builtins.int
     """Signals stored by this call."""
     duplicate: _builtins.int
     """Signals that were already stored (same signal_id), left unchanged."""
+    rejected: _builtins.int
+    """Signals rejected as invalid (not stored)."""
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordResult]:
+        """One result per request signal, in request order."""
+
     def __init__(
         self,
         *,
         accepted: _builtins.int = ...,
         duplicate: _builtins.int = ...,
+        rejected: _builtins.int = ...,
+        results: _abc.Iterable[Global___RecordResult] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "duplicate", b"duplicate"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted", b"accepted", "duplicate", b"duplicate", "rejected", b"rejected", "results", b"results"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -431,6 +569,7 @@ class GetCalibrationResponse(_message.Message):
     ECE_BEFORE_FIELD_NUMBER: _builtins.int
     ECE_AFTER_FIELD_NUMBER: _builtins.int
     FIT_TIME_FIELD_NUMBER: _builtins.int
+    HELD_OUT_SIZE_FIELD_NUMBER: _builtins.int
     symbol: _builtins.str
     """Symbol the calibration was fitted for; empty for the global one."""
     global_fallback: _builtins.bool
@@ -447,6 +586,10 @@ class GetCalibrationResponse(_message.Message):
     """Expected calibration error before calibration."""
     ece_after: _builtins.float
     """Expected calibration error after calibration."""
+    held_out_size: _builtins.int
+    """Held-out outcomes the Brier scores and ECEs were measured on (the newest part of
+    the sample; the served mapping is then refitted on the whole sample).
+    """
     @_builtins.property
     def points(self) -> _containers.RepeatedCompositeFieldContainer[Global___CalibrationPoint]:
         """Knots of the mapping, ascending raw_confidence."""
@@ -468,10 +611,11 @@ class GetCalibrationResponse(_message.Message):
         ece_before: _builtins.float = ...,
         ece_after: _builtins.float = ...,
         fit_time: _timestamp_pb2.Timestamp | None = ...,
+        held_out_size: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["fit_time", b"fit_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["brier_after", b"brier_after", "brier_before", b"brier_before", "ece_after", b"ece_after", "ece_before", b"ece_before", "fit_time", b"fit_time", "global_fallback", b"global_fallback", "method", b"method", "points", b"points", "sample_size", b"sample_size", "symbol", b"symbol"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["brier_after", b"brier_after", "brier_before", b"brier_before", "ece_after", b"ece_after", "ece_before", b"ece_before", "fit_time", b"fit_time", "global_fallback", b"global_fallback", "held_out_size", b"held_out_size", "method", b"method", "points", b"points", "sample_size", b"sample_size", "symbol", b"symbol"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -510,6 +654,11 @@ class RunArchiveResponse(_message.Message):
     BYTES_FIELD_NUMBER: _builtins.int
     SHA256_FIELD_NUMBER: _builtins.int
     LOCATION_FIELD_NUMBER: _builtins.int
+    COMPRESSION_FIELD_NUMBER: _builtins.int
+    CSV_LOCATION_FIELD_NUMBER: _builtins.int
+    CSV_BYTES_FIELD_NUMBER: _builtins.int
+    PRUNED_ROWS_FIELD_NUMBER: _builtins.int
+    ARCHIVE_TIME_FIELD_NUMBER: _builtins.int
     date: _builtins.str
     """The archived day, "YYYY-MM-DD"."""
     rows: _builtins.int
@@ -519,7 +668,23 @@ class RunArchiveResponse(_message.Message):
     sha256: _builtins.str
     """SHA-256 of the written object, lowercase hex."""
     location: _builtins.str
-    """Where the object lives, e.g. "file:///var/archive/2026-11-20.parquet"."""
+    """Where the object lives, e.g.
+    "file:///var/archive/signals/date=2026-11-20/signals.parquet".
+    """
+    compression: _builtins.str
+    """Parquet compression codec: "zstd" or "snappy"."""
+    csv_location: _builtins.str
+    """Where the optional CSV copy lives; empty when none was written."""
+    csv_bytes: _builtins.int
+    """Bytes of the CSV copy; 0 when none was written."""
+    pruned_rows: _builtins.int
+    """Rows deleted from the hot store by this run (0 while the day is within the
+    retention period).
+    """
+    @_builtins.property
+    def archive_time(self) -> _timestamp_pb2.Timestamp:
+        """When the archive object was written and verified."""
+
     def __init__(
         self,
         *,
@@ -528,11 +693,374 @@ class RunArchiveResponse(_message.Message):
         bytes: _builtins.int = ...,
         sha256: _builtins.str = ...,
         location: _builtins.str = ...,
+        compression: _builtins.str = ...,
+        csv_location: _builtins.str = ...,
+        csv_bytes: _builtins.int = ...,
+        pruned_rows: _builtins.int = ...,
+        archive_time: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archive_time", b"archive_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["bytes", b"bytes", "date", b"date", "location", b"location", "rows", b"rows", "sha256", b"sha256"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archive_time", b"archive_time", "bytes", b"bytes", "compression", b"compression", "csv_bytes", b"csv_bytes", "csv_location", b"csv_location", "date", b"date", "location", b"location", "pruned_rows", b"pruned_rows", "rows", b"rows", "sha256", b"sha256"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RunArchiveResponse: _TypeAlias = RunArchiveResponse  # noqa: Y015
+
+@_typing.final
+class ArchiveManifest(_message.Message):
+    """ArchiveManifest describes one archived day."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    ROWS_FIELD_NUMBER: _builtins.int
+    BYTES_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    LOCATION_FIELD_NUMBER: _builtins.int
+    COMPRESSION_FIELD_NUMBER: _builtins.int
+    CSV_LOCATION_FIELD_NUMBER: _builtins.int
+    CSV_BYTES_FIELD_NUMBER: _builtins.int
+    ARCHIVE_TIME_FIELD_NUMBER: _builtins.int
+    PRUNED_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    """The archived day, "YYYY-MM-DD"."""
+    rows: _builtins.int
+    """Rows in the object."""
+    bytes: _builtins.int
+    """Bytes of the object."""
+    sha256: _builtins.str
+    """SHA-256 of the object, lowercase hex."""
+    location: _builtins.str
+    """Where the object lives."""
+    compression: _builtins.str
+    """Parquet compression codec."""
+    csv_location: _builtins.str
+    """Where the optional CSV copy lives; empty when none."""
+    csv_bytes: _builtins.int
+    """Bytes of the CSV copy; 0 when none."""
+    pruned: _builtins.bool
+    """True once the day's resolved signals were deleted from the hot store."""
+    @_builtins.property
+    def archive_time(self) -> _timestamp_pb2.Timestamp:
+        """When the object was written and verified."""
+
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        rows: _builtins.int = ...,
+        bytes: _builtins.int = ...,
+        sha256: _builtins.str = ...,
+        location: _builtins.str = ...,
+        compression: _builtins.str = ...,
+        csv_location: _builtins.str = ...,
+        csv_bytes: _builtins.int = ...,
+        archive_time: _timestamp_pb2.Timestamp | None = ...,
+        pruned: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["archive_time", b"archive_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["archive_time", b"archive_time", "bytes", b"bytes", "compression", b"compression", "csv_bytes", b"csv_bytes", "csv_location", b"csv_location", "date", b"date", "location", b"location", "pruned", b"pruned", "rows", b"rows", "sha256", b"sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArchiveManifest: _TypeAlias = ArchiveManifest  # noqa: Y015
+
+@_typing.final
+class ListArchivesRequest(_message.Message):
+    """ListArchivesRequest selects days and a page."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    start_date: _builtins.str
+    """First day, "YYYY-MM-DD" inclusive; empty means no lower bound."""
+    end_date: _builtins.str
+    """Last day, "YYYY-MM-DD" inclusive; empty means no upper bound."""
+    page_size: _builtins.int
+    """Page size, 0..1000; 0 means 100."""
+    page_token: _builtins.str
+    """Token from a previous response's next_page_token; empty for the first page."""
+    def __init__(
+        self,
+        *,
+        start_date: _builtins.str = ...,
+        end_date: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "page_size", b"page_size", "page_token", b"page_token", "start_date", b"start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListArchivesRequest: _TypeAlias = ListArchivesRequest  # noqa: Y015
+
+@_typing.final
+class ListArchivesResponse(_message.Message):
+    """ListArchivesResponse is one page of manifests, newest day first."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANIFESTS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Token for the next page; empty on the last page."""
+    @_builtins.property
+    def manifests(self) -> _containers.RepeatedCompositeFieldContainer[Global___ArchiveManifest]:
+        """Manifests, newest day first."""
+
+    def __init__(
+        self,
+        *,
+        manifests: _abc.Iterable[Global___ArchiveManifest] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["manifests", b"manifests", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListArchivesResponse: _TypeAlias = ListArchivesResponse  # noqa: Y015
+
+@_typing.final
+class GetAnalyticsRequest(_message.Message):
+    """GetAnalyticsRequest narrows the analytics."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    DAYS_FIELD_NUMBER: _builtins.int
+    symbol: _builtins.str
+    """Only this symbol; empty means all."""
+    days: _builtins.int
+    """Days of daily summary ending today, 1..3650; 0 means 30."""
+    def __init__(
+        self,
+        *,
+        symbol: _builtins.str = ...,
+        days: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["days", b"days", "symbol", b"symbol"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAnalyticsRequest: _TypeAlias = GetAnalyticsRequest  # noqa: Y015
+
+@_typing.final
+class DailySignalSummary(_message.Message):
+    """DailySignalSummary counts one UTC day's signals of one symbol and action."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DATE_FIELD_NUMBER: _builtins.int
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    SIGNALS_FIELD_NUMBER: _builtins.int
+    AVG_CONFIDENCE_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    WINS_FIELD_NUMBER: _builtins.int
+    LOSSES_FIELD_NUMBER: _builtins.int
+    EXPIRED_FIELD_NUMBER: _builtins.int
+    date: _builtins.str
+    """UTC day, "YYYY-MM-DD"."""
+    symbol: _builtins.str
+    """Symbol."""
+    action: _signals_pb2.Action.ValueType
+    """Action."""
+    signals: _builtins.int
+    """Signals created that day."""
+    avg_confidence: _builtins.float
+    """Mean confidence, 0..100."""
+    open: _builtins.int
+    """Of those, still open."""
+    wins: _builtins.int
+    """Of those, won."""
+    losses: _builtins.int
+    """Of those, lost."""
+    expired: _builtins.int
+    """Of those, expired."""
+    def __init__(
+        self,
+        *,
+        date: _builtins.str = ...,
+        symbol: _builtins.str = ...,
+        action: _signals_pb2.Action.ValueType = ...,
+        signals: _builtins.int = ...,
+        avg_confidence: _builtins.float = ...,
+        open: _builtins.int = ...,
+        wins: _builtins.int = ...,
+        losses: _builtins.int = ...,
+        expired: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "avg_confidence", b"avg_confidence", "date", b"date", "expired", b"expired", "losses", b"losses", "open", b"open", "signals", b"signals", "symbol", b"symbol", "wins", b"wins"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DailySignalSummary: _TypeAlias = DailySignalSummary  # noqa: Y015
+
+@_typing.final
+class SymbolPerformance(_message.Message):
+    """SymbolPerformance summarises every stored signal of one symbol."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    SIGNALS_FIELD_NUMBER: _builtins.int
+    OPEN_FIELD_NUMBER: _builtins.int
+    WINS_FIELD_NUMBER: _builtins.int
+    LOSSES_FIELD_NUMBER: _builtins.int
+    EXPIRED_FIELD_NUMBER: _builtins.int
+    WIN_RATE_FIELD_NUMBER: _builtins.int
+    AVG_PNL_PERCENT_FIELD_NUMBER: _builtins.int
+    TOTAL_PNL_PERCENT_FIELD_NUMBER: _builtins.int
+    LAST_SIGNAL_TIME_FIELD_NUMBER: _builtins.int
+    symbol: _builtins.str
+    """Symbol."""
+    signals: _builtins.int
+    """Signals stored."""
+    open: _builtins.int
+    """Still open."""
+    wins: _builtins.int
+    """Won."""
+    losses: _builtins.int
+    """Lost."""
+    expired: _builtins.int
+    """Expired."""
+    win_rate: _builtins.float
+    """wins / (wins + losses), 0..1; 0 when nothing is decided."""
+    avg_pnl_percent: _builtins.float
+    """Mean P&L of resolved signals in percent."""
+    total_pnl_percent: _builtins.float
+    """Sum of P&L of resolved signals in percent."""
+    @_builtins.property
+    def last_signal_time(self) -> _timestamp_pb2.Timestamp:
+        """Newest signal's create_time."""
+
+    def __init__(
+        self,
+        *,
+        symbol: _builtins.str = ...,
+        signals: _builtins.int = ...,
+        open: _builtins.int = ...,
+        wins: _builtins.int = ...,
+        losses: _builtins.int = ...,
+        expired: _builtins.int = ...,
+        win_rate: _builtins.float = ...,
+        avg_pnl_percent: _builtins.float = ...,
+        total_pnl_percent: _builtins.float = ...,
+        last_signal_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["last_signal_time", b"last_signal_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["avg_pnl_percent", b"avg_pnl_percent", "expired", b"expired", "last_signal_time", b"last_signal_time", "losses", b"losses", "open", b"open", "signals", b"signals", "symbol", b"symbol", "total_pnl_percent", b"total_pnl_percent", "win_rate", b"win_rate", "wins", b"wins"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SymbolPerformance: _TypeAlias = SymbolPerformance  # noqa: Y015
+
+@_typing.final
+class ConfidenceBucket(_message.Message):
+    """ConfidenceBucket groups one symbol's signals by confidence, 10 points wide."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SYMBOL_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_LOW_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_HIGH_FIELD_NUMBER: _builtins.int
+    SIGNALS_FIELD_NUMBER: _builtins.int
+    AVG_CONFIDENCE_FIELD_NUMBER: _builtins.int
+    WINS_FIELD_NUMBER: _builtins.int
+    LOSSES_FIELD_NUMBER: _builtins.int
+    WIN_RATE_FIELD_NUMBER: _builtins.int
+    AVG_PNL_PERCENT_FIELD_NUMBER: _builtins.int
+    symbol: _builtins.str
+    """Symbol."""
+    confidence_low: _builtins.float
+    """Inclusive lower bound of the bucket, 0..90."""
+    confidence_high: _builtins.float
+    """Upper bound (exclusive, except 100 for the last bucket)."""
+    signals: _builtins.int
+    """Signals in the bucket."""
+    avg_confidence: _builtins.float
+    """Mean confidence in the bucket."""
+    wins: _builtins.int
+    """Won."""
+    losses: _builtins.int
+    """Lost."""
+    win_rate: _builtins.float
+    """wins / (wins + losses), 0..1; 0 when nothing is decided."""
+    avg_pnl_percent: _builtins.float
+    """Mean P&L of resolved signals in percent."""
+    def __init__(
+        self,
+        *,
+        symbol: _builtins.str = ...,
+        confidence_low: _builtins.float = ...,
+        confidence_high: _builtins.float = ...,
+        signals: _builtins.int = ...,
+        avg_confidence: _builtins.float = ...,
+        wins: _builtins.int = ...,
+        losses: _builtins.int = ...,
+        win_rate: _builtins.float = ...,
+        avg_pnl_percent: _builtins.float = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["avg_confidence", b"avg_confidence", "avg_pnl_percent", b"avg_pnl_percent", "confidence_high", b"confidence_high", "confidence_low", b"confidence_low", "losses", b"losses", "signals", b"signals", "symbol", b"symbol", "win_rate", b"win_rate", "wins", b"wins"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ConfidenceBucket: _TypeAlias = ConfidenceBucket  # noqa: Y015
+
+@_typing.final
+class GetAnalyticsResponse(_message.Message):
+    """GetAnalyticsResponse carries the three analytics views."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DAILY_FIELD_NUMBER: _builtins.int
+    SYMBOLS_FIELD_NUMBER: _builtins.int
+    CONFIDENCE_FIELD_NUMBER: _builtins.int
+    REFRESH_TIME_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def daily(self) -> _containers.RepeatedCompositeFieldContainer[Global___DailySignalSummary]:
+        """Daily summary, newest day first, then symbol and action."""
+
+    @_builtins.property
+    def symbols(self) -> _containers.RepeatedCompositeFieldContainer[Global___SymbolPerformance]:
+        """Per-symbol performance, by symbol."""
+
+    @_builtins.property
+    def confidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConfidenceBucket]:
+        """Confidence statistics, by symbol then bucket."""
+
+    @_builtins.property
+    def refresh_time(self) -> _timestamp_pb2.Timestamp:
+        """When the views were last refreshed (the call's time on SQLite)."""
+
+    def __init__(
+        self,
+        *,
+        daily: _abc.Iterable[Global___DailySignalSummary] | None = ...,
+        symbols: _abc.Iterable[Global___SymbolPerformance] | None = ...,
+        confidence: _abc.Iterable[Global___ConfidenceBucket] | None = ...,
+        refresh_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["refresh_time", b"refresh_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["confidence", b"confidence", "daily", b"daily", "refresh_time", b"refresh_time", "symbols", b"symbols"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetAnalyticsResponse: _TypeAlias = GetAnalyticsResponse  # noqa: Y015

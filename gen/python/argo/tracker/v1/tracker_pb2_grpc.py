@@ -64,6 +64,16 @@ class TrackerStub:
                 request_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveRequest.SerializeToString,
                 response_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveResponse.FromString,
                 _registered_method=True)
+        self.ListArchives = channel.unary_unary(
+                '/argo.tracker.v1.Tracker/ListArchives',
+                request_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesRequest.SerializeToString,
+                response_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesResponse.FromString,
+                _registered_method=True)
+        self.GetAnalytics = channel.unary_unary(
+                '/argo.tracker.v1.Tracker/GetAnalytics',
+                request_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsRequest.SerializeToString,
+                response_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsResponse.FromString,
+                _registered_method=True)
 
 
 class TrackerServicer:
@@ -75,10 +85,21 @@ class TrackerServicer:
     """
 
     def RecordSignals(self, request, context):
-        """RecordSignals stores signals, idempotent on signal_id: a signal already stored
-        is counted as a duplicate and left unchanged. The whole batch is validated
-        first; one invalid signal rejects the batch with INVALID_ARGUMENT and stores
-        nothing. An OK answer means every signal is durably stored.
+        """RecordSignals stores signals, idempotent on signal_id, and answers per item
+        (`results[i]` answers `signals[i]`):
+        ACCEPTED   stored by this call;
+        DUPLICATE  already stored (same signal_id, earlier call or earlier in this
+        batch), left unchanged;
+        REJECTED   broke a rule (e.g. confidence outside 0..100, unknown action,
+        non-finite price); not stored, `violations` say why. Retrying it
+        unchanged is rejected again.
+        Valid items of a batch are stored in one transaction. An OK answer means every
+        ACCEPTED and DUPLICATE item is durably stored; any failure to store (UNAVAILABLE,
+        DEADLINE_EXCEEDED) means nothing of the batch was acknowledged, and retrying the
+        whole batch is safe. With `all_or_nothing`, one invalid item instead fails the
+        call with INVALID_ARGUMENT (field violations `signals[i].field`) and stores
+        nothing. Errors: INVALID_ARGUMENT when the batch is empty or holds more than
+        1000 signals; UNAVAILABLE; DEADLINE_EXCEEDED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -86,8 +107,11 @@ class TrackerServicer:
 
     def QuerySignals(self, request, context):
         """QuerySignals pages through stored signals, newest first (create_time, then
-        signal_id, descending). Errors: INVALID_ARGUMENT (bad filter, page_size out of
-        range, malformed page_token).
+        signal_id, descending). It reads across the hot store and the archive: days
+        pruned from the database after archiving are read back from their Parquet
+        objects. Errors: INVALID_ARGUMENT (bad filter, page_size out of range,
+        malformed page_token); UNAVAILABLE (database or archive object store down, or
+        an archived object failing its checksum).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -103,17 +127,43 @@ class TrackerServicer:
 
     def GetCalibration(self, request, context):
         """GetCalibration returns the confidence calibration for a symbol (or the global
-        one). Errors: INVALID_ARGUMENT; NOT_FOUND when no calibration has been fitted;
-        UNIMPLEMENTED in builds without calibration.
+        one): knots mapping raw confidence to a win probability, fitted from resolved
+        outcomes (WIN = 1, LOSS = 0; EXPIRED signals are left out, as in win_rate).
+        A symbol with fewer resolved outcomes than the minimum sample size gets the
+        global fit with global_fallback set. Errors: INVALID_ARGUMENT; NOT_FOUND when
+        no calibration has been fitted (too few outcomes overall so far).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RunArchive(self, request, context):
-        """RunArchive writes one UTC day of signals to the archive and returns its
-        manifest. Errors: INVALID_ARGUMENT (malformed date or a day not yet over);
-        UNIMPLEMENTED in builds without an archive.
+        """RunArchive writes one UTC day of signals (with their outcomes) to the archive
+        as Parquet, reads the object back and verifies it, records its manifest, and
+        prunes the day from the hot store when it is older than the retention period.
+        Running it again for a day rewrites that day's object from the hot store merged
+        with what the archive already holds, so it is safe to repeat. Errors:
+        INVALID_ARGUMENT (malformed date or a day not yet over); UNAVAILABLE (database
+        or object store down); DATA_LOSS when the written object fails verification
+        (nothing is pruned).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListArchives(self, request, context):
+        """ListArchives lists archive manifests, newest day first. Errors:
+        INVALID_ARGUMENT (malformed dates, page_size out of range, bad page_token).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetAnalytics(self, request, context):
+        """GetAnalytics returns the analytics views (daily signal summary, symbol
+        performance, confidence statistics) over the hot store. On PostgreSQL they are
+        materialized views refreshed on a schedule (see refresh_time); on SQLite they are
+        computed on each call. Errors: INVALID_ARGUMENT (days out of range, bad symbol).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -146,6 +196,16 @@ def add_TrackerServicer_to_server(servicer, server):
                     servicer.RunArchive,
                     request_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveRequest.FromString,
                     response_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveResponse.SerializeToString,
+            ),
+            'ListArchives': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListArchives,
+                    request_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesRequest.FromString,
+                    response_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesResponse.SerializeToString,
+            ),
+            'GetAnalytics': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetAnalytics,
+                    request_deserializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsRequest.FromString,
+                    response_serializer=argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -288,6 +348,60 @@ class Tracker:
             '/argo.tracker.v1.Tracker/RunArchive',
             argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveRequest.SerializeToString,
             argo_dot_tracker_dot_v1_dot_tracker__pb2.RunArchiveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListArchives(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argo.tracker.v1.Tracker/ListArchives',
+            argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesRequest.SerializeToString,
+            argo_dot_tracker_dot_v1_dot_tracker__pb2.ListArchivesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetAnalytics(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/argo.tracker.v1.Tracker/GetAnalytics',
+            argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsRequest.SerializeToString,
+            argo_dot_tracker_dot_v1_dot_tracker__pb2.GetAnalyticsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,15 +39,29 @@ class TrackerStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> TrackerAsyncStub: ...
     RecordSignals: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.RecordSignalsRequest, _tracker_pb2.RecordSignalsResponse]
-    """RecordSignals stores signals, idempotent on signal_id: a signal already stored
-    is counted as a duplicate and left unchanged. The whole batch is validated
-    first; one invalid signal rejects the batch with INVALID_ARGUMENT and stores
-    nothing. An OK answer means every signal is durably stored.
+    """RecordSignals stores signals, idempotent on signal_id, and answers per item
+    (`results[i]` answers `signals[i]`):
+      ACCEPTED   stored by this call;
+      DUPLICATE  already stored (same signal_id, earlier call or earlier in this
+                 batch), left unchanged;
+      REJECTED   broke a rule (e.g. confidence outside 0..100, unknown action,
+                 non-finite price); not stored, `violations` say why. Retrying it
+                 unchanged is rejected again.
+    Valid items of a batch are stored in one transaction. An OK answer means every
+    ACCEPTED and DUPLICATE item is durably stored; any failure to store (UNAVAILABLE,
+    DEADLINE_EXCEEDED) means nothing of the batch was acknowledged, and retrying the
+    whole batch is safe. With `all_or_nothing`, one invalid item instead fails the
+    call with INVALID_ARGUMENT (field violations `signals[i].field`) and stores
+    nothing. Errors: INVALID_ARGUMENT when the batch is empty or holds more than
+    1000 signals; UNAVAILABLE; DEADLINE_EXCEEDED.
     """
     QuerySignals: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.QuerySignalsRequest, _tracker_pb2.QuerySignalsResponse]
     """QuerySignals pages through stored signals, newest first (create_time, then
-    signal_id, descending). Errors: INVALID_ARGUMENT (bad filter, page_size out of
-    range, malformed page_token).
+    signal_id, descending). It reads across the hot store and the archive: days
+    pruned from the database after archiving are read back from their Parquet
+    objects. Errors: INVALID_ARGUMENT (bad filter, page_size out of range,
+    malformed page_token); UNAVAILABLE (database or archive object store down, or
+    an archived object failing its checksum).
     """
     GetOutcomeStats: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.GetOutcomeStatsRequest, _tracker_pb2.GetOutcomeStatsResponse]
     """GetOutcomeStats summarises outcomes of signals created in the last `days` days.
@@ -55,13 +69,31 @@ class TrackerStub:
     """
     GetCalibration: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.GetCalibrationRequest, _tracker_pb2.GetCalibrationResponse]
     """GetCalibration returns the confidence calibration for a symbol (or the global
-    one). Errors: INVALID_ARGUMENT; NOT_FOUND when no calibration has been fitted;
-    UNIMPLEMENTED in builds without calibration.
+    one): knots mapping raw confidence to a win probability, fitted from resolved
+    outcomes (WIN = 1, LOSS = 0; EXPIRED signals are left out, as in win_rate).
+    A symbol with fewer resolved outcomes than the minimum sample size gets the
+    global fit with global_fallback set. Errors: INVALID_ARGUMENT; NOT_FOUND when
+    no calibration has been fitted (too few outcomes overall so far).
     """
     RunArchive: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.RunArchiveRequest, _tracker_pb2.RunArchiveResponse]
-    """RunArchive writes one UTC day of signals to the archive and returns its
-    manifest. Errors: INVALID_ARGUMENT (malformed date or a day not yet over);
-    UNIMPLEMENTED in builds without an archive.
+    """RunArchive writes one UTC day of signals (with their outcomes) to the archive
+    as Parquet, reads the object back and verifies it, records its manifest, and
+    prunes the day from the hot store when it is older than the retention period.
+    Running it again for a day rewrites that day's object from the hot store merged
+    with what the archive already holds, so it is safe to repeat. Errors:
+    INVALID_ARGUMENT (malformed date or a day not yet over); UNAVAILABLE (database
+    or object store down); DATA_LOSS when the written object fails verification
+    (nothing is pruned).
+    """
+    ListArchives: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.ListArchivesRequest, _tracker_pb2.ListArchivesResponse]
+    """ListArchives lists archive manifests, newest day first. Errors:
+    INVALID_ARGUMENT (malformed dates, page_size out of range, bad page_token).
+    """
+    GetAnalytics: _grpc.UnaryUnaryMultiCallable[_tracker_pb2.GetAnalyticsRequest, _tracker_pb2.GetAnalyticsResponse]
+    """GetAnalytics returns the analytics views (daily signal summary, symbol
+    performance, confidence statistics) over the hot store. On PostgreSQL they are
+    materialized views refreshed on a schedule (see refresh_time); on SQLite they are
+    computed on each call. Errors: INVALID_ARGUMENT (days out of range, bad symbol).
     """
 
 @_typing.type_check_only
@@ -75,15 +107,29 @@ class TrackerAsyncStub(TrackerStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     RecordSignals: _aio.UnaryUnaryMultiCallable[_tracker_pb2.RecordSignalsRequest, _tracker_pb2.RecordSignalsResponse]  # type: ignore[assignment]
-    """RecordSignals stores signals, idempotent on signal_id: a signal already stored
-    is counted as a duplicate and left unchanged. The whole batch is validated
-    first; one invalid signal rejects the batch with INVALID_ARGUMENT and stores
-    nothing. An OK answer means every signal is durably stored.
+    """RecordSignals stores signals, idempotent on signal_id, and answers per item
+    (`results[i]` answers `signals[i]`):
+      ACCEPTED   stored by this call;
+      DUPLICATE  already stored (same signal_id, earlier call or earlier in this
+                 batch), left unchanged;
+      REJECTED   broke a rule (e.g. confidence outside 0..100, unknown action,
+                 non-finite price); not stored, `violations` say why. Retrying it
+                 unchanged is rejected again.
+    Valid items of a batch are stored in one transaction. An OK answer means every
+    ACCEPTED and DUPLICATE item is durably stored; any failure to store (UNAVAILABLE,
+    DEADLINE_EXCEEDED) means nothing of the batch was acknowledged, and retrying the
+    whole batch is safe. With `all_or_nothing`, one invalid item instead fails the
+    call with INVALID_ARGUMENT (field violations `signals[i].field`) and stores
+    nothing. Errors: INVALID_ARGUMENT when the batch is empty or holds more than
+    1000 signals; UNAVAILABLE; DEADLINE_EXCEEDED.
     """
     QuerySignals: _aio.UnaryUnaryMultiCallable[_tracker_pb2.QuerySignalsRequest, _tracker_pb2.QuerySignalsResponse]  # type: ignore[assignment]
     """QuerySignals pages through stored signals, newest first (create_time, then
-    signal_id, descending). Errors: INVALID_ARGUMENT (bad filter, page_size out of
-    range, malformed page_token).
+    signal_id, descending). It reads across the hot store and the archive: days
+    pruned from the database after archiving are read back from their Parquet
+    objects. Errors: INVALID_ARGUMENT (bad filter, page_size out of range,
+    malformed page_token); UNAVAILABLE (database or archive object store down, or
+    an archived object failing its checksum).
     """
     GetOutcomeStats: _aio.UnaryUnaryMultiCallable[_tracker_pb2.GetOutcomeStatsRequest, _tracker_pb2.GetOutcomeStatsResponse]  # type: ignore[assignment]
     """GetOutcomeStats summarises outcomes of signals created in the last `days` days.
@@ -91,13 +137,31 @@ class TrackerAsyncStub(TrackerStub):
     """
     GetCalibration: _aio.UnaryUnaryMultiCallable[_tracker_pb2.GetCalibrationRequest, _tracker_pb2.GetCalibrationResponse]  # type: ignore[assignment]
     """GetCalibration returns the confidence calibration for a symbol (or the global
-    one). Errors: INVALID_ARGUMENT; NOT_FOUND when no calibration has been fitted;
-    UNIMPLEMENTED in builds without calibration.
+    one): knots mapping raw confidence to a win probability, fitted from resolved
+    outcomes (WIN = 1, LOSS = 0; EXPIRED signals are left out, as in win_rate).
+    A symbol with fewer resolved outcomes than the minimum sample size gets the
+    global fit with global_fallback set. Errors: INVALID_ARGUMENT; NOT_FOUND when
+    no calibration has been fitted (too few outcomes overall so far).
     """
     RunArchive: _aio.UnaryUnaryMultiCallable[_tracker_pb2.RunArchiveRequest, _tracker_pb2.RunArchiveResponse]  # type: ignore[assignment]
-    """RunArchive writes one UTC day of signals to the archive and returns its
-    manifest. Errors: INVALID_ARGUMENT (malformed date or a day not yet over);
-    UNIMPLEMENTED in builds without an archive.
+    """RunArchive writes one UTC day of signals (with their outcomes) to the archive
+    as Parquet, reads the object back and verifies it, records its manifest, and
+    prunes the day from the hot store when it is older than the retention period.
+    Running it again for a day rewrites that day's object from the hot store merged
+    with what the archive already holds, so it is safe to repeat. Errors:
+    INVALID_ARGUMENT (malformed date or a day not yet over); UNAVAILABLE (database
+    or object store down); DATA_LOSS when the written object fails verification
+    (nothing is pruned).
+    """
+    ListArchives: _aio.UnaryUnaryMultiCallable[_tracker_pb2.ListArchivesRequest, _tracker_pb2.ListArchivesResponse]  # type: ignore[assignment]
+    """ListArchives lists archive manifests, newest day first. Errors:
+    INVALID_ARGUMENT (malformed dates, page_size out of range, bad page_token).
+    """
+    GetAnalytics: _aio.UnaryUnaryMultiCallable[_tracker_pb2.GetAnalyticsRequest, _tracker_pb2.GetAnalyticsResponse]  # type: ignore[assignment]
+    """GetAnalytics returns the analytics views (daily signal summary, symbol
+    performance, confidence statistics) over the hot store. On PostgreSQL they are
+    materialized views refreshed on a schedule (see refresh_time); on SQLite they are
+    computed on each call. Errors: INVALID_ARGUMENT (days out of range, bad symbol).
     """
 
 class TrackerServicer(metaclass=_abc_1.ABCMeta):
@@ -114,10 +178,21 @@ class TrackerServicer(metaclass=_abc_1.ABCMeta):
         request: _tracker_pb2.RecordSignalsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tracker_pb2.RecordSignalsResponse, _abc.Awaitable[_tracker_pb2.RecordSignalsResponse]]:
-        """RecordSignals stores signals, idempotent on signal_id: a signal already stored
-        is counted as a duplicate and left unchanged. The whole batch is validated
-        first; one invalid signal rejects the batch with INVALID_ARGUMENT and stores
-        nothing. An OK answer means every signal is durably stored.
+        """RecordSignals stores signals, idempotent on signal_id, and answers per item
+        (`results[i]` answers `signals[i]`):
+          ACCEPTED   stored by this call;
+          DUPLICATE  already stored (same signal_id, earlier call or earlier in this
+                     batch), left unchanged;
+          REJECTED   broke a rule (e.g. confidence outside 0..100, unknown action,
+                     non-finite price); not stored, `violations` say why. Retrying it
+                     unchanged is rejected again.
+        Valid items of a batch are stored in one transaction. An OK answer means every
+        ACCEPTED and DUPLICATE item is durably stored; any failure to store (UNAVAILABLE,
+        DEADLINE_EXCEEDED) means nothing of the batch was acknowledged, and retrying the
+        whole batch is safe. With `all_or_nothing`, one invalid item instead fails the
+        call with INVALID_ARGUMENT (field violations `signals[i].field`) and stores
+        nothing. Errors: INVALID_ARGUMENT when the batch is empty or holds more than
+        1000 signals; UNAVAILABLE; DEADLINE_EXCEEDED.
         """
 
     @_abc_1.abstractmethod
@@ -127,8 +202,11 @@ class TrackerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tracker_pb2.QuerySignalsResponse, _abc.Awaitable[_tracker_pb2.QuerySignalsResponse]]:
         """QuerySignals pages through stored signals, newest first (create_time, then
-        signal_id, descending). Errors: INVALID_ARGUMENT (bad filter, page_size out of
-        range, malformed page_token).
+        signal_id, descending). It reads across the hot store and the archive: days
+        pruned from the database after archiving are read back from their Parquet
+        objects. Errors: INVALID_ARGUMENT (bad filter, page_size out of range,
+        malformed page_token); UNAVAILABLE (database or archive object store down, or
+        an archived object failing its checksum).
         """
 
     @_abc_1.abstractmethod
@@ -148,8 +226,11 @@ class TrackerServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_tracker_pb2.GetCalibrationResponse, _abc.Awaitable[_tracker_pb2.GetCalibrationResponse]]:
         """GetCalibration returns the confidence calibration for a symbol (or the global
-        one). Errors: INVALID_ARGUMENT; NOT_FOUND when no calibration has been fitted;
-        UNIMPLEMENTED in builds without calibration.
+        one): knots mapping raw confidence to a win probability, fitted from resolved
+        outcomes (WIN = 1, LOSS = 0; EXPIRED signals are left out, as in win_rate).
+        A symbol with fewer resolved outcomes than the minimum sample size gets the
+        global fit with global_fallback set. Errors: INVALID_ARGUMENT; NOT_FOUND when
+        no calibration has been fitted (too few outcomes overall so far).
         """
 
     @_abc_1.abstractmethod
@@ -158,9 +239,36 @@ class TrackerServicer(metaclass=_abc_1.ABCMeta):
         request: _tracker_pb2.RunArchiveRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_tracker_pb2.RunArchiveResponse, _abc.Awaitable[_tracker_pb2.RunArchiveResponse]]:
-        """RunArchive writes one UTC day of signals to the archive and returns its
-        manifest. Errors: INVALID_ARGUMENT (malformed date or a day not yet over);
-        UNIMPLEMENTED in builds without an archive.
+        """RunArchive writes one UTC day of signals (with their outcomes) to the archive
+        as Parquet, reads the object back and verifies it, records its manifest, and
+        prunes the day from the hot store when it is older than the retention period.
+        Running it again for a day rewrites that day's object from the hot store merged
+        with what the archive already holds, so it is safe to repeat. Errors:
+        INVALID_ARGUMENT (malformed date or a day not yet over); UNAVAILABLE (database
+        or object store down); DATA_LOSS when the written object fails verification
+        (nothing is pruned).
+        """
+
+    @_abc_1.abstractmethod
+    def ListArchives(
+        self,
+        request: _tracker_pb2.ListArchivesRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tracker_pb2.ListArchivesResponse, _abc.Awaitable[_tracker_pb2.ListArchivesResponse]]:
+        """ListArchives lists archive manifests, newest day first. Errors:
+        INVALID_ARGUMENT (malformed dates, page_size out of range, bad page_token).
+        """
+
+    @_abc_1.abstractmethod
+    def GetAnalytics(
+        self,
+        request: _tracker_pb2.GetAnalyticsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_tracker_pb2.GetAnalyticsResponse, _abc.Awaitable[_tracker_pb2.GetAnalyticsResponse]]:
+        """GetAnalytics returns the analytics views (daily signal summary, symbol
+        performance, confidence statistics) over the hot store. On PostgreSQL they are
+        materialized views refreshed on a schedule (see refresh_time); on SQLite they are
+        computed on each call. Errors: INVALID_ARGUMENT (days out of range, bad symbol).
         """
 
 def add_TrackerServicer_to_server(servicer: TrackerServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
