@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -58,15 +59,55 @@ class UnknownSymbol(DomainError):
 
 
 class ProviderUnavailable(DomainError):
-    """No provider could answer; `retry_after` (seconds) is set when a quota is the cause."""
+    """No provider could answer; `retry_after` (seconds) is set when a quota is the cause.
 
-    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+    Adapters raise it (or a subclass) once per failed call, classified: `provider` names
+    the provider, `retryable` says whether trying the same call again may succeed (read by
+    `resilience.Retry`). Messages never contain credentials or request URLs.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        provider: str = "",
+        retryable: bool = True,
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.provider = provider
+        self.retryable = retryable
+
+    @property
+    def is_retryable(self) -> bool:
+        return self.retryable
 
 
-class BadProviderData(DomainError):
-    """A provider answered with data that failed validation."""
+class RateLimited(ProviderUnavailable):
+    """The provider's quota is spent: come back after `retry_after` seconds."""
+
+    def __init__(self, message: str, *, retry_after: float, provider: str = "") -> None:
+        super().__init__(
+            message, retry_after=max(retry_after, 0.001), provider=provider, retryable=True
+        )
+        self.retry_after: float = max(retry_after, 0.001)
+
+
+class AuthFailed(ProviderUnavailable):
+    """The provider rejected the credentials or the plan does not cover the request."""
+
+    def __init__(self, message: str, *, provider: str = "") -> None:
+        super().__init__(message, provider=provider, retryable=False)
+
+
+class BadProviderData(ProviderUnavailable):
+    """A provider answered with data that failed validation (a body that is not data, a
+    non-finite or non-positive price, a time in the future...). Retryable only when the
+    body was cut short or unreadable, not when its content is wrong."""
+
+    def __init__(self, message: str, *, provider: str = "", retryable: bool = False) -> None:
+        super().__init__(message, provider=provider, retryable=retryable)
 
 
 class AssetClass(Enum):
@@ -199,6 +240,125 @@ class BarSeries:
     provider: str
     cache_status: CacheStatus
     age_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Trade:
+    """One executed trade (last sale) of a symbol."""
+
+    symbol: str
+    price: float
+    size: float
+    time: datetime
+    provider: str
+
+
+class QuoteBatch(dict[str, Quote]):
+    """`QuoteSource.get_quotes`' answer: quotes by canonical symbol. Symbols whose data
+    failed validation are not among the quotes but in `rejected` (canonical -> error);
+    symbols the provider does not know are in neither."""
+
+    def __init__(
+        self,
+        quotes: Mapping[str, Quote] | None = None,
+        rejected: Mapping[str, BadProviderData] | None = None,
+    ) -> None:
+        super().__init__(quotes or {})
+        self.rejected: dict[str, BadProviderData] = dict(rejected or {})
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorPoint:
+    """One value of a technical indicator; MACD also has its signal line and histogram."""
+
+    time: datetime
+    value: float
+    signal: float | None = None
+    histogram: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorSeries:
+    """A provider-computed indicator ("rsi", "macd", "sma", ...), oldest point first."""
+
+    symbol: str
+    name: str
+    points: tuple[IndicatorPoint, ...]
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class TokenUsage:
+    """Tokens one AI call used; `completion_tokens` includes reasoning tokens."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    cached_prompt_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Sentiment:
+    """An AI provider's verdict on a symbol: score -1 (bearish) .. 1 (bullish)."""
+
+    symbol: str
+    score: float
+    confidence: float  # 0..1
+    rationale: str
+    provider: str
+    model: str
+    time: datetime
+    citations: tuple[str, ...] = ()
+    usage: TokenUsage = TokenUsage()
+    cost_usd: float = 0.0
+
+
+class UpdateKind(Enum):
+    TRADE = "trade"
+    QUOTE = "quote"  # a change of the best bid/ask
+    BAR = "bar"
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteUpdate:
+    """A streamed trade, best bid/ask change or bar, folded into the symbol's latest quote
+    (price = last trade, else the bid/ask midpoint)."""
+
+    kind: UpdateKind
+    quote: Quote
+    size: float = 0.0  # trade size for TRADE
+    bar: Bar | None = None  # for BAR
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGap:
+    """A provider stream was down from `start` until it was subscribed again at `end`."""
+
+    symbols: tuple[str, ...]
+    start: datetime
+    end: datetime
+    reason: str
+    provider: str
+
+
+@dataclass(frozen=True, slots=True)
+class Backfilled:
+    """What REST returned for one symbol's gap: 1-minute bars from `start` (its last
+    streamed event) to `end`, and its latest quote."""
+
+    symbol: str
+    start: datetime
+    end: datetime
+    bars: tuple[Bar, ...]
+    quote: Quote | None
+    provider: str
+
+
+FeedEvent = QuoteUpdate | FeedGap | Backfilled
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,16 +1,26 @@
 """Ports: what the gateway's use cases need from the outside world.
 
-Provider adapters (adapters/<provider>/...) implement `QuoteSource`; the exchange calendar
-implements `MarketCalendar`; tests pass fakes for all of them through `bootstrap()`.
+Provider adapters (adapters/<provider>/...) implement `QuoteSource`, AI adapters
+`SentimentSource`, WebSocket adapters `QuoteStream`; the exchange calendar implements
+`MarketCalendar`; tests pass fakes for all of them through `bootstrap()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Protocol
 
-from market_gateway.domain import AssetClass, Bar, Quote, Symbol, Timeframe, TradingSession
+from market_gateway.domain import (
+    AssetClass,
+    Bar,
+    FeedEvent,
+    Quote,
+    Sentiment,
+    Symbol,
+    Timeframe,
+    TradingSession,
+)
 
 
 class Clock(Protocol):
@@ -29,8 +39,11 @@ class QuoteSource(Protocol):
     """One market-data provider.
 
     Errors: raise `ProviderUnavailable` (with `retry_after` when a quota is the cause) when
-    the provider cannot answer at all; leave a symbol out of `get_quotes`' answer when the
-    provider does not know it; raise `UnknownSymbol` from `get_bars` for the same reason.
+    the provider cannot answer at all — or one of its classified subclasses `RateLimited`,
+    `AuthFailed`, `BadProviderData`; leave a symbol out of `get_quotes`' answer when the
+    provider does not know it (and, when the answer is a `QuoteBatch`, list the symbols
+    whose data failed validation in its `rejected`); raise `UnknownSymbol` from `get_bars`
+    when the provider does not know the symbol.
     """
 
     @property
@@ -55,6 +68,32 @@ class QuoteSource(Protocol):
         With `start`: the first `limit` bars starting in [start, end). Without: the most
         recent `limit` bars that ended by `end`. Intervals without trading are absent.
         """
+        ...
+
+
+class SentimentSource(Protocol):
+    """An AI opinion of a symbol (one provider, or several aggregated)."""
+
+    @property
+    def name(self) -> str: ...
+
+    async def get_sentiment(self, symbol: Symbol) -> Sentiment:
+        """Raises the classified `ProviderUnavailable` family; a reply that is not a
+        usable verdict is `BadProviderData`."""
+        ...
+
+
+class QuoteStream(Protocol):
+    """A provider's real-time feed (WebSocket) of trades, quotes and bars."""
+
+    @property
+    def name(self) -> str: ...
+
+    def events(self, symbols: Sequence[Symbol]) -> AsyncIterator[FeedEvent]:
+        """Follow `symbols` until the iterator is closed. Disconnects are survived: the
+        stream reconnects with backoff, resubscribes, yields a `FeedGap` and then one
+        `Backfilled` per symbol fetched over REST. Raises `AuthFailed` (or a
+        non-retryable `ProviderUnavailable`) when the provider refuses for good."""
         ...
 
 
