@@ -26,39 +26,39 @@ from argo.marketdata.v1 import marketdata_pb2 as argo_dot_marketdata_dot_v1_dot_
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgo/signals/v1/signals.proto\x12\x0f\x61rgo.signals.v1\x1a#argo/marketdata/v1/marketdata.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb9\x01\n\x12SourceContribution\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x11\n\tdirection\x18\x02 \x01(\x01\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x0e\n\x06weight\x18\x04 \x01(\x01\x12\x13\n\x0b\x64\x61ta_age_ms\x18\x05 \x01(\x03\x12\x10\n\x08provider\x18\x06 \x01(\t\x12\x35\n\x0c\x63\x61\x63he_status\x18\x07 \x01(\x0e\x32\x1f.argo.marketdata.v1.CacheStatus\"\xb1\x03\n\x06Signal\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x17.argo.signals.v1.Action\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x16\n\x0eraw_confidence\x18\x05 \x01(\x01\x12\x13\n\x0b\x65ntry_price\x18\x06 \x01(\x01\x12\x14\n\x0ctarget_price\x18\x07 \x01(\x01\x12\x12\n\nstop_price\x18\x08 \x01(\x01\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06regime\x18\x0b \x01(\x0e\x32\x17.argo.signals.v1.Regime\x12\x34\n\x07lineage\x18\x0c \x03(\x0b\x32#.argo.signals.v1.SourceContribution\x12\x10\n\x08trace_id\x18\r \x01(\t\x12\x0e\n\x06reused\x18\x0e \x01(\x08\x12\r\n\x05stale\x18\x0f \x01(\x08\"0\n\rSymbolFailure\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"8\n\x16GenerateSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"u\n\x17GenerateSignalsResponse\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\x12\x30\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x1e.argo.signals.v1.SymbolFailure\"*\n\x17GetLatestSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\"]\n\x18GetLatestSignalsResponse\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\x12\x17\n\x0fmissing_symbols\x18\x02 \x03(\t\"\'\n\x14StreamSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\"@\n\x15StreamSignalsResponse\x12\'\n\x06signal\x18\x01 \x01(\x0b\x32\x17.argo.signals.v1.Signal\"\x17\n\x15GetEngineStatsRequest\"\xd6\x02\n\x16GetEngineStatsResponse\x12\x14\n\x0c\x63ycles_total\x18\x01 \x01(\x03\x12\x19\n\x11\x63ycle_time_p50_ms\x18\x02 \x01(\x01\x12\x19\n\x11\x63ycle_time_p99_ms\x18\x03 \x01(\x01\x12\x11\n\tskip_rate\x18\x04 \x01(\x01\x12 \n\x18upstream_calls_per_cycle\x18\x05 \x01(\x01\x12\x1f\n\x17symbols_processed_total\x18\x06 \x01(\x03\x12\x1d\n\x15symbols_skipped_total\x18\x07 \x01(\x03\x12\x1f\n\x17signals_published_total\x18\x08 \x01(\x03\x12\x14\n\x0coutbox_depth\x18\t \x01(\x03\x12\x33\n\x0flast_cycle_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07symbols\x18\x0b \x03(\t*R\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x0e\n\nACTION_BUY\x10\x01\x12\x0f\n\x0b\x41\x43TION_SELL\x10\x02\x12\x0f\n\x0b\x41\x43TION_HOLD\x10\x03*^\n\x06Regime\x12\x16\n\x12REGIME_UNSPECIFIED\x10\x00\x12\x13\n\x0fREGIME_TRENDING\x10\x01\x12\x12\n\x0eREGIME_RANGING\x10\x02\x12\x13\n\x0fREGIME_VOLATILE\x10\x03\x32\xa2\x03\n\x0cSignalEngine\x12\x64\n\x0fGenerateSignals\x12\'.argo.signals.v1.GenerateSignalsRequest\x1a(.argo.signals.v1.GenerateSignalsResponse\x12g\n\x10GetLatestSignals\x12(.argo.signals.v1.GetLatestSignalsRequest\x1a).argo.signals.v1.GetLatestSignalsResponse\x12`\n\rStreamSignals\x12%.argo.signals.v1.StreamSignalsRequest\x1a&.argo.signals.v1.StreamSignalsResponse0\x01\x12\x61\n\x0eGetEngineStats\x12&.argo.signals.v1.GetEngineStatsRequest\x1a\'.argo.signals.v1.GetEngineStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61rgo/signals/v1/signals.proto\x12\x0f\x61rgo.signals.v1\x1a#argo/marketdata/v1/marketdata.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe9\x01\n\x12SourceContribution\x12\x0e\n\x06source\x18\x01 \x01(\t\x12\x11\n\tdirection\x18\x02 \x01(\x01\x12\x12\n\nconfidence\x18\x03 \x01(\x01\x12\x0e\n\x06weight\x18\x04 \x01(\x01\x12\x13\n\x0b\x64\x61ta_age_ms\x18\x05 \x01(\x03\x12\x10\n\x08provider\x18\x06 \x01(\t\x12\x35\n\x0c\x63\x61\x63he_status\x18\x07 \x01(\x0e\x32\x1f.argo.marketdata.v1.CacheStatus\x12\x14\n\x0c\x63ontribution\x18\x08 \x01(\x01\x12\x18\n\x10raw_contribution\x18\t \x01(\x01\"\xb1\x03\n\x06Signal\x12\x11\n\tsignal_id\x18\x01 \x01(\t\x12\x0e\n\x06symbol\x18\x02 \x01(\t\x12\'\n\x06\x61\x63tion\x18\x03 \x01(\x0e\x32\x17.argo.signals.v1.Action\x12\x12\n\nconfidence\x18\x04 \x01(\x01\x12\x16\n\x0eraw_confidence\x18\x05 \x01(\x01\x12\x13\n\x0b\x65ntry_price\x18\x06 \x01(\x01\x12\x14\n\x0ctarget_price\x18\x07 \x01(\x01\x12\x12\n\nstop_price\x18\x08 \x01(\x01\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\'\n\x06regime\x18\x0b \x01(\x0e\x32\x17.argo.signals.v1.Regime\x12\x34\n\x07lineage\x18\x0c \x03(\x0b\x32#.argo.signals.v1.SourceContribution\x12\x10\n\x08trace_id\x18\r \x01(\t\x12\x0e\n\x06reused\x18\x0e \x01(\x08\x12\r\n\x05stale\x18\x0f \x01(\x08\"0\n\rSymbolFailure\x12\x0e\n\x06symbol\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"8\n\x16GenerateSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"u\n\x17GenerateSignalsResponse\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\x12\x30\n\x08\x66\x61ilures\x18\x02 \x03(\x0b\x32\x1e.argo.signals.v1.SymbolFailure\"*\n\x17GetLatestSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\"]\n\x18GetLatestSignalsResponse\x12(\n\x07signals\x18\x01 \x03(\x0b\x32\x17.argo.signals.v1.Signal\x12\x17\n\x0fmissing_symbols\x18\x02 \x03(\t\"\'\n\x14StreamSignalsRequest\x12\x0f\n\x07symbols\x18\x01 \x03(\t\"@\n\x15StreamSignalsResponse\x12\'\n\x06signal\x18\x01 \x01(\x0b\x32\x17.argo.signals.v1.Signal\"\x17\n\x15GetEngineStatsRequest\"\xe1\x03\n\x16GetEngineStatsResponse\x12\x14\n\x0c\x63ycles_total\x18\x01 \x01(\x03\x12\x19\n\x11\x63ycle_time_p50_ms\x18\x02 \x01(\x01\x12\x19\n\x11\x63ycle_time_p99_ms\x18\x03 \x01(\x01\x12\x11\n\tskip_rate\x18\x04 \x01(\x01\x12 \n\x18upstream_calls_per_cycle\x18\x05 \x01(\x01\x12\x1f\n\x17symbols_processed_total\x18\x06 \x01(\x03\x12\x1d\n\x15symbols_skipped_total\x18\x07 \x01(\x03\x12\x1f\n\x17signals_published_total\x18\x08 \x01(\x03\x12\x14\n\x0coutbox_depth\x18\t \x01(\x03\x12\x33\n\x0flast_cycle_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07symbols\x18\x0b \x03(\t\x12\x12\n\nreplica_id\x18\x0c \x01(\t\x12\x1a\n\x12\x63onfigured_symbols\x18\r \x03(\t\x12\x1c\n\x14outbox_refused_total\x18\x0e \x01(\x03\x12\"\n\x1asignals_deduplicated_total\x18\x0f \x01(\x03\x12\x17\n\x0f\x64\x65livered_total\x18\x10 \x01(\x03*R\n\x06\x41\x63tion\x12\x16\n\x12\x41\x43TION_UNSPECIFIED\x10\x00\x12\x0e\n\nACTION_BUY\x10\x01\x12\x0f\n\x0b\x41\x43TION_SELL\x10\x02\x12\x0f\n\x0b\x41\x43TION_HOLD\x10\x03*^\n\x06Regime\x12\x16\n\x12REGIME_UNSPECIFIED\x10\x00\x12\x13\n\x0fREGIME_TRENDING\x10\x01\x12\x12\n\x0eREGIME_RANGING\x10\x02\x12\x13\n\x0fREGIME_VOLATILE\x10\x03\x32\xa2\x03\n\x0cSignalEngine\x12\x64\n\x0fGenerateSignals\x12\'.argo.signals.v1.GenerateSignalsRequest\x1a(.argo.signals.v1.GenerateSignalsResponse\x12g\n\x10GetLatestSignals\x12(.argo.signals.v1.GetLatestSignalsRequest\x1a).argo.signals.v1.GetLatestSignalsResponse\x12`\n\rStreamSignals\x12%.argo.signals.v1.StreamSignalsRequest\x1a&.argo.signals.v1.StreamSignalsResponse0\x01\x12\x61\n\x0eGetEngineStats\x12&.argo.signals.v1.GetEngineStatsRequest\x1a\'.argo.signals.v1.GetEngineStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'argo.signals.v1.signals_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ACTION']._serialized_start=1587
-  _globals['_ACTION']._serialized_end=1669
-  _globals['_REGIME']._serialized_start=1671
-  _globals['_REGIME']._serialized_end=1765
+  _globals['_ACTION']._serialized_start=1774
+  _globals['_ACTION']._serialized_end=1856
+  _globals['_REGIME']._serialized_start=1858
+  _globals['_REGIME']._serialized_end=1952
   _globals['_SOURCECONTRIBUTION']._serialized_start=121
-  _globals['_SOURCECONTRIBUTION']._serialized_end=306
-  _globals['_SIGNAL']._serialized_start=309
-  _globals['_SIGNAL']._serialized_end=742
-  _globals['_SYMBOLFAILURE']._serialized_start=744
-  _globals['_SYMBOLFAILURE']._serialized_end=792
-  _globals['_GENERATESIGNALSREQUEST']._serialized_start=794
-  _globals['_GENERATESIGNALSREQUEST']._serialized_end=850
-  _globals['_GENERATESIGNALSRESPONSE']._serialized_start=852
-  _globals['_GENERATESIGNALSRESPONSE']._serialized_end=969
-  _globals['_GETLATESTSIGNALSREQUEST']._serialized_start=971
-  _globals['_GETLATESTSIGNALSREQUEST']._serialized_end=1013
-  _globals['_GETLATESTSIGNALSRESPONSE']._serialized_start=1015
-  _globals['_GETLATESTSIGNALSRESPONSE']._serialized_end=1108
-  _globals['_STREAMSIGNALSREQUEST']._serialized_start=1110
-  _globals['_STREAMSIGNALSREQUEST']._serialized_end=1149
-  _globals['_STREAMSIGNALSRESPONSE']._serialized_start=1151
-  _globals['_STREAMSIGNALSRESPONSE']._serialized_end=1215
-  _globals['_GETENGINESTATSREQUEST']._serialized_start=1217
-  _globals['_GETENGINESTATSREQUEST']._serialized_end=1240
-  _globals['_GETENGINESTATSRESPONSE']._serialized_start=1243
-  _globals['_GETENGINESTATSRESPONSE']._serialized_end=1585
-  _globals['_SIGNALENGINE']._serialized_start=1768
-  _globals['_SIGNALENGINE']._serialized_end=2186
+  _globals['_SOURCECONTRIBUTION']._serialized_end=354
+  _globals['_SIGNAL']._serialized_start=357
+  _globals['_SIGNAL']._serialized_end=790
+  _globals['_SYMBOLFAILURE']._serialized_start=792
+  _globals['_SYMBOLFAILURE']._serialized_end=840
+  _globals['_GENERATESIGNALSREQUEST']._serialized_start=842
+  _globals['_GENERATESIGNALSREQUEST']._serialized_end=898
+  _globals['_GENERATESIGNALSRESPONSE']._serialized_start=900
+  _globals['_GENERATESIGNALSRESPONSE']._serialized_end=1017
+  _globals['_GETLATESTSIGNALSREQUEST']._serialized_start=1019
+  _globals['_GETLATESTSIGNALSREQUEST']._serialized_end=1061
+  _globals['_GETLATESTSIGNALSRESPONSE']._serialized_start=1063
+  _globals['_GETLATESTSIGNALSRESPONSE']._serialized_end=1156
+  _globals['_STREAMSIGNALSREQUEST']._serialized_start=1158
+  _globals['_STREAMSIGNALSREQUEST']._serialized_end=1197
+  _globals['_STREAMSIGNALSRESPONSE']._serialized_start=1199
+  _globals['_STREAMSIGNALSRESPONSE']._serialized_end=1263
+  _globals['_GETENGINESTATSREQUEST']._serialized_start=1265
+  _globals['_GETENGINESTATSREQUEST']._serialized_end=1288
+  _globals['_GETENGINESTATSRESPONSE']._serialized_start=1291
+  _globals['_GETENGINESTATSRESPONSE']._serialized_end=1772
+  _globals['_SIGNALENGINE']._serialized_start=1955
+  _globals['_SIGNALENGINE']._serialized_end=2373
 # @@protoc_insertion_point(module_scope)

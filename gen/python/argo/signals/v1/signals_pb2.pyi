@@ -90,6 +90,8 @@ class SourceContribution(_message.Message):
     DATA_AGE_MS_FIELD_NUMBER: _builtins.int
     PROVIDER_FIELD_NUMBER: _builtins.int
     CACHE_STATUS_FIELD_NUMBER: _builtins.int
+    CONTRIBUTION_FIELD_NUMBER: _builtins.int
+    RAW_CONTRIBUTION_FIELD_NUMBER: _builtins.int
     source: _builtins.str
     """Source name, e.g. "sma_crossover", "rsi", "sentiment:xai"."""
     direction: _builtins.float
@@ -104,6 +106,15 @@ class SourceContribution(_message.Message):
     """Provider of the source's input data, e.g. "synthetic", "polygon"."""
     cache_status: _marketdata_pb2.CacheStatus.ValueType
     """How the input data was served."""
+    contribution: _builtins.float
+    """The source's share of the signal's `confidence`, in confidence points: the
+    contributions of one signal's lineage sum to its confidence. Negative when the
+    source voted against the action.
+    """
+    raw_contribution: _builtins.float
+    """The source's share of the signal's `raw_confidence` (before calibration); they sum
+    to raw_confidence.
+    """
     def __init__(
         self,
         *,
@@ -114,10 +125,12 @@ class SourceContribution(_message.Message):
         data_age_ms: _builtins.int = ...,
         provider: _builtins.str = ...,
         cache_status: _marketdata_pb2.CacheStatus.ValueType = ...,
+        contribution: _builtins.float = ...,
+        raw_contribution: _builtins.float = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_status", b"cache_status", "confidence", b"confidence", "data_age_ms", b"data_age_ms", "direction", b"direction", "provider", b"provider", "source", b"source", "weight", b"weight"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cache_status", b"cache_status", "confidence", b"confidence", "contribution", b"contribution", "data_age_ms", b"data_age_ms", "direction", b"direction", "provider", b"provider", "raw_contribution", b"raw_contribution", "source", b"source", "weight", b"weight"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -242,10 +255,15 @@ class GenerateSignalsRequest(_message.Message):
     SYMBOLS_FIELD_NUMBER: _builtins.int
     FORCE_FIELD_NUMBER: _builtins.int
     force: _builtins.bool
-    """Recompute even when inputs did not change."""
+    """Recompute even when inputs did not change (bypasses the skip rule; a result
+    identical to the last published signal within the dedup window is still not
+    re-published, and that signal comes back marked `reused`).
+    """
     @_builtins.property
     def symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Symbols, 0..500 entries; empty means every symbol this replica owns."""
+        """Symbols, 0..500 entries; empty means every symbol this replica owns. Named
+        symbols are served by this replica whoever owns them.
+        """
 
     def __init__(
         self,
@@ -427,6 +445,11 @@ class GetEngineStatsResponse(_message.Message):
     OUTBOX_DEPTH_FIELD_NUMBER: _builtins.int
     LAST_CYCLE_TIME_FIELD_NUMBER: _builtins.int
     SYMBOLS_FIELD_NUMBER: _builtins.int
+    REPLICA_ID_FIELD_NUMBER: _builtins.int
+    CONFIGURED_SYMBOLS_FIELD_NUMBER: _builtins.int
+    OUTBOX_REFUSED_TOTAL_FIELD_NUMBER: _builtins.int
+    SIGNALS_DEDUPLICATED_TOTAL_FIELD_NUMBER: _builtins.int
+    DELIVERED_TOTAL_FIELD_NUMBER: _builtins.int
     cycles_total: _builtins.int
     """Cycles completed."""
     cycle_time_p50_ms: _builtins.float
@@ -444,14 +467,26 @@ class GetEngineStatsResponse(_message.Message):
     signals_published_total: _builtins.int
     """Signals published (new, not reused) since start."""
     outbox_depth: _builtins.int
-    """Signals waiting for delivery to the tracker."""
+    """Signals waiting for delivery to the tracker in the durable outbox."""
+    replica_id: _builtins.str
+    """Identity of this replica in the lease protocol."""
+    outbox_refused_total: _builtins.int
+    """New signals refused by a full outbox since start (never recorded by the tracker)."""
+    signals_deduplicated_total: _builtins.int
+    """Signals identical to the last published one and therefore not re-published."""
+    delivered_total: _builtins.int
+    """Signals the tracker acknowledged since start."""
     @_builtins.property
     def last_cycle_time(self) -> _timestamp_pb2.Timestamp:
         """When the last cycle ended; unset before the first."""
 
     @_builtins.property
     def symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Symbols this replica owns."""
+        """Symbols this replica owns now (holds a lease on; all configured ones without Redis)."""
+
+    @_builtins.property
+    def configured_symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Every configured symbol (shared among the replicas)."""
 
     def __init__(
         self,
@@ -467,10 +502,15 @@ class GetEngineStatsResponse(_message.Message):
         outbox_depth: _builtins.int = ...,
         last_cycle_time: _timestamp_pb2.Timestamp | None = ...,
         symbols: _abc.Iterable[_builtins.str] | None = ...,
+        replica_id: _builtins.str = ...,
+        configured_symbols: _abc.Iterable[_builtins.str] | None = ...,
+        outbox_refused_total: _builtins.int = ...,
+        signals_deduplicated_total: _builtins.int = ...,
+        delivered_total: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["last_cycle_time", b"last_cycle_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cycle_time_p50_ms", b"cycle_time_p50_ms", "cycle_time_p99_ms", b"cycle_time_p99_ms", "cycles_total", b"cycles_total", "last_cycle_time", b"last_cycle_time", "outbox_depth", b"outbox_depth", "signals_published_total", b"signals_published_total", "skip_rate", b"skip_rate", "symbols", b"symbols", "symbols_processed_total", b"symbols_processed_total", "symbols_skipped_total", b"symbols_skipped_total", "upstream_calls_per_cycle", b"upstream_calls_per_cycle"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["configured_symbols", b"configured_symbols", "cycle_time_p50_ms", b"cycle_time_p50_ms", "cycle_time_p99_ms", b"cycle_time_p99_ms", "cycles_total", b"cycles_total", "delivered_total", b"delivered_total", "last_cycle_time", b"last_cycle_time", "outbox_depth", b"outbox_depth", "outbox_refused_total", b"outbox_refused_total", "replica_id", b"replica_id", "signals_deduplicated_total", b"signals_deduplicated_total", "signals_published_total", b"signals_published_total", "skip_rate", b"skip_rate", "symbols", b"symbols", "symbols_processed_total", b"symbols_processed_total", "symbols_skipped_total", b"symbols_skipped_total", "upstream_calls_per_cycle", b"upstream_calls_per_cycle"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
