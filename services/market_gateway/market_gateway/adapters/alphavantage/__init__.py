@@ -1,0 +1,1 @@
+"""Alpha Vantage: GLOBAL_QUOTE, intraday/daily series, indicators, crypto (REST only)."""
