@@ -4,7 +4,6 @@ carry the URL (see common.http)."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -12,11 +11,11 @@ import httpx
 
 from market_gateway.adapters.alphavantage import parsing, schemas
 from market_gateway.adapters.alphavantage.errors import check
+from market_gateway.adapters.common.batch import quotes_one_by_one
 from market_gateway.adapters.common.http import fetch
 from market_gateway.adapters.common.paging import completed_in_window, take
 from market_gateway.domain import (
     AssetClass,
-    BadProviderData,
     Bar,
     IndicatorSeries,
     Quote,
@@ -53,19 +52,7 @@ class AlphaVantageClient:
     async def get_quotes(self, symbols: Sequence[Symbol]) -> QuoteBatch:
         """GLOBAL_QUOTE per stock, CURRENCY_EXCHANGE_RATE per crypto pair, concurrently.
         A quota or outage error fails the whole batch; unknown symbols are left out."""
-        results = await asyncio.gather(*(self._quote(s) for s in symbols), return_exceptions=True)
-        batch = QuoteBatch()
-        failure: BaseException | None = None
-        for symbol, result in zip(symbols, results, strict=True):
-            if isinstance(result, Quote):
-                batch[symbol.canonical] = result
-            elif isinstance(result, BadProviderData) and not result.retryable:
-                batch.rejected[symbol.canonical] = result
-            elif isinstance(result, BaseException) and not isinstance(result, UnknownSymbol):
-                failure = failure or result
-        if failure is not None:
-            raise failure
-        return batch
+        return await quotes_one_by_one(symbols, self._quote)
 
     async def get_bars(
         self,
