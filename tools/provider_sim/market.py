@@ -12,6 +12,7 @@ disagrees with the others).
 from __future__ import annotations
 
 import dataclasses
+import math
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -130,6 +131,16 @@ class MarketView:
         bars = await self._market.get_bars(symbol, timeframe, None, end, limit)
         return [self._scale_bar(bar, symbol) for bar in bars]
 
+    async def bars_desc(
+        self, symbol: Symbol, timeframe: Timeframe, start: datetime, end: datetime, limit: int
+    ) -> list[Bar]:
+        """Completed bars starting in [start, end), newest first, at most `limit`."""
+        # last_bars keeps bars that ended by its end; one starting before `end` ends at most
+        # one width later
+        most = math.ceil((end - start) / timeframe.width) + 2
+        bars = await self.last_bars(symbol, timeframe, end + timeframe.width, min(limit + 1, most))
+        return [bar for bar in reversed(bars) if start <= bar.start_time < end][:limit]
+
     async def daily(self, symbol: Symbol, first: date, last: date) -> list[DailyBar]:
         """Daily bars of trading dates first..last, with today's bar so far when included."""
         start = datetime.combine(first, time(), tzinfo=UTC)
@@ -145,6 +156,24 @@ class MarketView:
         ):
             found.append(today)
         return found
+
+    async def daily_page(
+        self, symbol: Symbol, first: date, last: date, wanted: int, *, desc: bool = False
+    ) -> list[DailyBar]:
+        """Up to `wanted` daily bars of first..last, oldest (or newest) first, fetched in
+        chunks so that a long range with a small limit stays cheap."""
+        chunk = timedelta(days=min(400, wanted * 2 + 10))
+        found: list[DailyBar] = []
+        while first <= last and len(found) < wanted:
+            if desc:
+                lower = max(first, last - chunk)
+                found += reversed(await self.daily(symbol, lower, last))
+                last = lower - timedelta(days=1)
+            else:
+                upper = min(last, first + chunk)
+                found += await self.daily(symbol, first, upper)
+                first = upper + timedelta(days=1)
+        return found[:wanted]
 
     async def today(self, symbol: Symbol) -> DailyBar | None:
         """The current trading date's bar so far; None before its first trade."""

@@ -44,8 +44,8 @@ def parse_rfc3339(text: str) -> datetime:
         value = value[:-1] + "+00:00"
     head, dot, rest = value.partition(".")
     if dot:  # Python takes at most 6 fraction digits; providers send up to 9
-        digits = "".join(c for c in rest if c.isdigit())
-        value = f"{head}.{digits[:6]}{rest[len(digits) :]}"
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        value = f"{head}.{rest[: min(digits, 6)]}{rest[digits:]}"
     instant = datetime.fromisoformat(value)
     if instant.tzinfo is None:
         raise ValueError(f"no UTC offset in {text!r}")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from tools.provider_sim.providers.alpaca import Alpaca
 from tools.provider_sim.providers.base import ProviderBase, SimContext
 from tools.provider_sim.providers.polygon import Polygon
 
 
 def all_providers(context: SimContext) -> list[ProviderBase]:
-    return [Polygon(context)]
+    return [Polygon(context), Alpaca(context)]

@@ -9,7 +9,6 @@ real one; the client adds its key again.
 from __future__ import annotations
 
 import base64
-import math
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode
@@ -17,7 +16,6 @@ from urllib.parse import parse_qsl, urlencode
 from aiohttp import web
 
 from market_gateway.domain import Symbol, Timeframe
-from tools.provider_sim.market import DailyBar
 from tools.provider_sim.providers.base import json_response
 from tools.provider_sim.providers.polygon_shapes import bar_json, daily_stamp_ms
 from tools.provider_sim.timefmt import NEW_YORK, epoch_ms, from_epoch, local_midnight
@@ -108,13 +106,7 @@ async def _intraday(
     if sort == "asc":
         bars = await market.bars(symbol, timeframe, start, end, wanted)
     else:
-        # last_bars keeps bars that ended by its end; a bar that starts before `end` ends
-        # at most one width later
-        most = math.ceil((end - start) / timeframe.width) + 2
-        bars = await market.last_bars(
-            symbol, timeframe, end + timeframe.width, min(wanted + 1, most)
-        )
-        bars = [b for b in reversed(bars) if start <= b.start_time < end][:wanted]
+        bars = await market.bars_desc(symbol, timeframe, start, end, wanted)
     return [(epoch_ms(bar.start_time), bar_json(bar)) for bar in bars]
 
 
@@ -123,15 +115,5 @@ async def _daily(
 ) -> list[Row]:
     first = start.astimezone(NEW_YORK).date()
     last = (end - timedelta(milliseconds=1)).astimezone(NEW_YORK).date()
-    chunk = timedelta(days=min(400, wanted * 2 + 10))
-    found: list[DailyBar] = []
-    while first <= last and len(found) < wanted:
-        if desc:
-            lower = max(first, last - chunk)
-            found += reversed(await provider.market.daily(symbol, lower, last))
-            last = lower - timedelta(days=1)
-        else:
-            upper = min(last, first + chunk)
-            found += await provider.market.daily(symbol, first, upper)
-            first = upper + timedelta(days=1)
-    return [(daily_stamp_ms(d), bar_json(d.bar, daily_stamp_ms(d))) for d in found[:wanted]]
+    found = await provider.market.daily_page(symbol, first, last, wanted, desc=desc)
+    return [(daily_stamp_ms(d), bar_json(d.bar, daily_stamp_ms(d))) for d in found]

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -46,10 +47,12 @@ class StreamSession:
 class StreamProtocol:
     """What a provider's stream must say; subclasses implement the messages."""
 
-    def __init__(self, provider: ProviderBase, hub: StreamHub, outage: Any) -> None:
+    def __init__(
+        self, provider: ProviderBase, hub: StreamHub, outage: Callable[[ProviderBase], str | None]
+    ) -> None:
         self.provider = provider
         self.hub = hub
-        self._outage = outage  # Callable[[ProviderBase], str | None]
+        self._outage = outage
 
     @property
     def stream_config(self) -> StreamConfig:
