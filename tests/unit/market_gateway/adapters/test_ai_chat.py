@@ -363,4 +363,3 @@ async def test_mixed_failures_are_unavailable_naming_each_provider() -> None:
     assert not isinstance(caught.value, RateLimited)
     assert "a: bad key" in str(caught.value) and "b: garbage" in str(caught.value)
     assert caught.value.retryable is False
-
