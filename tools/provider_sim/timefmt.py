@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -52,11 +52,11 @@ def parse_rfc3339(text: str) -> datetime:
     return instant.astimezone(UTC)
 
 
-def local_midnight(day: date, zone: ZoneInfo) -> datetime:
+def local_midnight(day: date, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
-def local_time(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
+def local_time(day: date, hour: int, minute: int, zone: tzinfo) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
 
 

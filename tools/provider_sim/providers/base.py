@@ -106,7 +106,7 @@ def json_response(
     data: Any, status: int = 200, *, headers: dict[str, str] | None = None
 ) -> web.Response:
     """Compact JSON with a bytes body (the gate may cut or corrupt it)."""
-    body = json.dumps(data, separators=(",", ":"), allow_nan=False).encode()
+    body = json.dumps(data, separators=(",", ":"), allow_nan=False, ensure_ascii=False).encode()
     return web.Response(status=status, body=body, content_type="application/json", headers=headers)
 
 
