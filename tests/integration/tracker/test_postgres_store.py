@@ -23,6 +23,13 @@ pytestmark = pytest.mark.integration
 
 StoreFactory = Callable[..., Awaitable[PostgresSignalStore]]
 
+MIGRATIONS = [
+    (1, "signals"),
+    (2, "outcome_tracking"),
+    (3, "calibrations_archives"),
+    (4, "analytics_views"),
+]
+
 
 def with_search_path(url: str, schema: str) -> str:
     return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
@@ -85,7 +92,7 @@ async def test_concurrent_replicas_apply_each_migration_once(
         )
     finally:
         await conn.close()
-    assert [tuple(r) for r in rows] == [(1, "signals")]
+    assert [tuple(r) for r in rows] == MIGRATIONS
     assert {r["column_name"]: r["data_type"] for r in kinds} == {
         "signal_id": "uuid",
         "create_time": "timestamp with time zone",

@@ -1,4 +1,4 @@
-"""Fixtures for the tracker's unit tests: a fake clock and a fake store."""
+"""Fixtures for the tracker's unit tests: a fake clock and fakes of every port."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from service_runtime.clock import FakeClock
 
 from .factories import T0
-from .fakes import FakeSignalStore
+from .fakes import FakeObjectStore, FakePriceSource, FakeSignalStore
 
 
 @pytest.fixture
@@ -19,3 +19,13 @@ def clock() -> FakeClock:
 @pytest.fixture
 def fake_store() -> FakeSignalStore:
     return FakeSignalStore()
+
+
+@pytest.fixture
+def fake_prices() -> FakePriceSource:
+    return FakePriceSource()
+
+
+@pytest.fixture
+def fake_objects() -> FakeObjectStore:
+    return FakeObjectStore()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from tracker.domain import (
     InvalidSignal,
     Outcome,
     OutcomeResolution,
+    RecordStatus,
     SignalFilter,
     StorageUnavailable,
 )
@@ -52,15 +54,58 @@ async def test_record_counts_duplicates_and_reports_performance(app: TrackerApp)
 
 
 @pytest.mark.asyncio
-async def test_one_invalid_signal_rejects_the_batch_and_stores_nothing(
+async def test_each_item_is_answered_and_only_invalid_ones_are_rejected(
+    app: TrackerApp, fake_store: FakeSignalStore
+) -> None:
+    stored_before = make_signal()
+    await app.record_signals([stored_before])
+    fresh = make_series(2)
+    bad = make_signal(confidence=130.0, entry_price=math.inf)
+    batch = await app.record_signals([fresh[0], bad, stored_before, fresh[1], fresh[0]])
+    assert [i.status for i in batch.items] == [
+        RecordStatus.ACCEPTED,
+        RecordStatus.REJECTED,
+        RecordStatus.DUPLICATE,
+        RecordStatus.ACCEPTED,
+        RecordStatus.DUPLICATE,  # repeated inside the batch: the first one was stored
+    ]
+    assert (batch.accepted, batch.duplicate, batch.rejected) == (2, 2, 1)
+    rejected = batch.items[1]
+    assert rejected.signal_id == bad.signal_id
+    assert [f for f, _ in rejected.violations] == ["confidence", "entry_price"]
+    assert "confidence: must be within 0..100, got 130.0" in rejected.reason
+    assert set(fake_store.rows) == {stored_before.signal_id, *(s.signal_id for s in fresh)}
+    assert app.performance()["total_signals_rejected"] == 1
+
+
+@pytest.mark.asyncio
+async def test_an_all_invalid_batch_is_answered_without_touching_the_store(
+    app: TrackerApp, fake_store: FakeSignalStore
+) -> None:
+    fake_store.unavailable = True  # nothing valid to store, so the outage does not matter
+    batch = await app.record_signals([make_signal(symbol="not a symbol")])
+    assert [i.status for i in batch.items] == [RecordStatus.REJECTED]
+
+
+@pytest.mark.asyncio
+async def test_all_or_nothing_rejects_the_batch_and_stores_nothing(
     app: TrackerApp, fake_store: FakeSignalStore
 ) -> None:
     batch = [*make_series(3), make_signal(confidence=130.0)]
     with pytest.raises(InvalidSignal) as error:
-        await app.record_signals(batch)
+        await app.record_signals(batch, all_or_nothing=True)
     assert [f for f, _ in error.value.violations] == ["signals[3].confidence"]
     assert fake_store.rows == {}
     assert app.performance()["total_batches_rejected"] == 1
+
+
+@pytest.mark.asyncio
+async def test_an_outage_acknowledges_nothing(app: TrackerApp, fake_store: FakeSignalStore) -> None:
+    fake_store.unavailable = True
+    with pytest.raises(StorageUnavailable):
+        await app.record_signals(make_series(2))
+    fake_store.unavailable = False
+    assert (await app.record_signals(make_series(1))).accepted == 1
 
 
 @pytest.mark.asyncio

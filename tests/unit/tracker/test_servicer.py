@@ -19,15 +19,22 @@ from tracker.config import load_settings
 from tracker.grpc_api import mapping
 
 from .factories import make_series, make_signal
-from .fakes import FakeSignalStore
+from .fakes import FakeObjectStore, FakePriceSource, FakeSignalStore
 
 if TYPE_CHECKING:
     Stub = tracker_pb2_grpc.TrackerAsyncStub
 
 
 @pytest_asyncio.fixture
-async def stub(fake_store: FakeSignalStore, clock: FakeClock) -> AsyncIterator[Stub]:
-    wiring = await bootstrap(load_settings({}), clock=clock, store=fake_store)
+async def stub(
+    fake_store: FakeSignalStore,
+    fake_prices: FakePriceSource,
+    fake_objects: FakeObjectStore,
+    clock: FakeClock,
+) -> AsyncIterator[Stub]:
+    wiring = await bootstrap(
+        load_settings({}), clock=clock, store=fake_store, prices=fake_prices, objects=fake_objects
+    )
     server = grpc.aio.server()
     wiring.register(server)
     port = server.add_insecure_port("127.0.0.1:0")
@@ -63,10 +70,43 @@ async def test_record_then_record_again_counts_duplicates(stub: Stub) -> None:
 
 
 @pytest.mark.asyncio
-async def test_invalid_batch_is_invalid_argument_with_field_violations(
+async def test_invalid_signals_are_answered_per_item_and_the_rest_stored(
     stub: Stub, fake_store: FakeSignalStore
 ) -> None:
     request = record_request(5)
+    request.signals[3].confidence = 150.0
+    request.signals[1].action = signals_pb2.ACTION_UNSPECIFIED
+    request.signals[4].ClearField("expire_time")
+    request.signals[0].lineage[1].weight = 3.0
+    request.signals[2].signal_id = request.signals[2].signal_id.upper()
+    response = await stub.RecordSignals(request)
+    assert (response.accepted, response.duplicate, response.rejected) == (1, 0, 4)
+    assert [r.status for r in response.results] == [
+        tracker_pb2.RECORD_STATUS_REJECTED,
+        tracker_pb2.RECORD_STATUS_REJECTED,
+        tracker_pb2.RECORD_STATUS_ACCEPTED,
+        tracker_pb2.RECORD_STATUS_REJECTED,
+        tracker_pb2.RECORD_STATUS_REJECTED,
+    ]
+    assert [[v.field for v in r.violations] for r in response.results] == [
+        ["lineage[1].weight"],
+        ["action"],
+        [],
+        ["confidence"],
+        ["expire_time"],
+    ]
+    assert response.results[3].reason == "confidence: must be within 0..100, got 150.0"
+    assert response.results[2].signal_id == request.signals[2].signal_id.lower()
+    assert [r.signal_id for r in response.results] == [s.signal_id.lower() for s in request.signals]
+    assert list(fake_store.rows) == [request.signals[2].signal_id.lower()]
+
+
+@pytest.mark.asyncio
+async def test_all_or_nothing_is_invalid_argument_with_field_violations(
+    stub: Stub, fake_store: FakeSignalStore
+) -> None:
+    request = record_request(5)
+    request.all_or_nothing = True
     request.signals[3].confidence = 150.0
     request.signals[1].action = signals_pb2.ACTION_UNSPECIFIED
     request.signals[4].ClearField("expire_time")
@@ -155,12 +195,10 @@ async def test_outcome_stats_and_their_validation(stub: Stub) -> None:
 
 
 @pytest.mark.asyncio
-async def test_calibration_and_archive_are_unimplemented_after_validation(stub: Stub) -> None:
-    calibration = await rpc_error(stub.GetCalibration(tracker_pb2.GetCalibrationRequest()))
-    archive = await rpc_error(stub.RunArchive(tracker_pb2.RunArchiveRequest(date="2026-11-20")))
-    for error in (calibration, archive):
-        assert error.code() == grpc.StatusCode.UNIMPLEMENTED
-        assert "#6" in (error.details() or "")
+async def test_calibration_and_archive_validate_their_arguments(stub: Stub) -> None:
+    none_yet = await rpc_error(stub.GetCalibration(tracker_pb2.GetCalibrationRequest()))
+    assert none_yet.code() == grpc.StatusCode.NOT_FOUND
+    assert "resolved outcomes" in (none_yet.details() or "")
     bad_symbol = await rpc_error(
         stub.GetCalibration(tracker_pb2.GetCalibrationRequest(symbol="not valid"))
     )
@@ -169,6 +207,9 @@ async def test_calibration_and_archive_are_unimplemented_after_validation(stub: 
         error = await rpc_error(stub.RunArchive(tracker_pb2.RunArchiveRequest(date=date)))
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, date
         assert [f for f, _ in field_violations(error)] == ["date"]
+    not_over = await rpc_error(stub.RunArchive(tracker_pb2.RunArchiveRequest(date="2026-11-17")))
+    assert not_over.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert [f for f, _ in field_violations(not_over)] == ["date"]
 
 
 @pytest.mark.asyncio

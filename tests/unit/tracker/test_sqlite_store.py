@@ -17,6 +17,13 @@ from tracker.domain import SignalFilter, StorageUnavailable
 from .factories import T0, make_series
 from .store_contract import SignalStoreContract
 
+MIGRATIONS = [
+    (1, "signals"),
+    (2, "outcome_tracking"),
+    (3, "calibrations_archives"),
+    (4, "analytics_views"),
+]
+
 
 class TestSqliteSignalStore(SignalStoreContract):
     @pytest_asyncio.fixture
@@ -40,7 +47,7 @@ async def test_creates_parent_dir_uses_wal_and_records_migrations_once(tmp_path:
         await store.migrate()
         await store.aclose()
     assert read_db(path, "PRAGMA journal_mode") == [("wal",)]
-    assert read_db(path, "SELECT version, name FROM schema_migrations") == [(1, "signals")]
+    assert read_db(path, "SELECT version, name FROM schema_migrations") == MIGRATIONS
     indexes = {row[0] for row in read_db(path, "SELECT name FROM sqlite_master WHERE type='index'")}
     assert {
         "signals_confidence_idx",
@@ -59,7 +66,7 @@ async def test_concurrent_runners_migrate_one_file_once(tmp_path: Path) -> None:
     await asyncio.gather(*(s.migrate() for s in stores))
     for s in stores:
         await s.aclose()
-    assert read_db(path, "SELECT count(*) FROM schema_migrations") == [(1,)]
+    assert read_db(path, "SELECT count(*) FROM schema_migrations") == [(len(MIGRATIONS),)]
 
 
 @pytest.mark.asyncio

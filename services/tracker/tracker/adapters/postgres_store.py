@@ -1,42 +1,46 @@
-"""SignalStore on PostgreSQL (asyncpg pool): the store for replicated deployments.
+"""TrackerStore on PostgreSQL (asyncpg pool): the store for replicated deployments.
 
-Batch insert: one `INSERT ... SELECT FROM unnest($1::uuid[], ...) ON CONFLICT (signal_id)
-DO NOTHING RETURNING signal_id`. We chose it over COPY into a temp table because a batch
-(at most 1000 rows) then costs one statement and one round trip, is atomic on its own (one
-statement is one transaction), needs no per-batch temp table (COPY would create and drop
-one per transaction, churning the system catalogs), and RETURNING yields exactly the ids
-that were new, so accepted/duplicate counts are exact even for an id repeated inside the
-batch. Every value is a bound parameter; only SQL structure is assembled in Python.
+Batch inserts are COPY-based by default (postgres_ingest.py; the UNNEST statement is the
+alternative the benchmark compares). Outcome claims lock rows FOR UPDATE SKIP LOCKED
+(postgres_outcomes.py); calibrations, archive manifests and analytics views live in
+postgres_records.py. Every value is a bound parameter; only SQL structure is assembled in
+Python.
 
 Each pooled connection starts with `statement_timeout` (and `application_name`) set as
-server settings, so no statement can hold a connection longer than the budget.
+server settings, so no statement can hold a connection longer than the budget, and with
+`idle_in_transaction_session_timeout`, so a claim whose holder hangs releases its locks.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from datetime import date, datetime
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import asyncpg
 import structlog
 
+from tracker.adapters import postgres_records as records
 from tracker.adapters.migrations.postgres_runner import apply_migrations
+from tracker.adapters.postgres_ingest import IngestMethod, insert_batch, prepare_connection
+from tracker.adapters.postgres_outcomes import PostgresClaim, claim
 from tracker.adapters.sql_common import (
     NEWEST_FIRST,
     OUTCOME_STATS_COLUMNS,
     SELECT_COLUMNS,
-    SIGNAL_COLUMNS,
     Params,
-    lineage_to_json,
     stats_from_row,
     tracked_from_row,
     where_clause,
 )
 from tracker.domain import (
+    Analytics,
+    ArchiveManifest,
+    Calibration,
     OutcomeResolution,
+    OutcomeSample,
     OutcomeStats,
     RecordResult,
     Signal,
@@ -48,18 +52,9 @@ from tracker.domain import (
 
 log = structlog.get_logger(__name__)
 
-_INSERT = f"""
-INSERT INTO signals ({SIGNAL_COLUMNS}, record_time)
-SELECT s.signal_id, s.symbol, s.action, s.confidence, s.raw_confidence, s.entry_price,
-       s.target_price, s.stop_price, s.create_time, s.expire_time, s.regime,
-       s.lineage::jsonb, s.trace_id, $14
-FROM unnest($1::uuid[], $2::text[], $3::text[], $4::float8[], $5::float8[], $6::float8[],
-            $7::float8[], $8::float8[], $9::timestamptz[], $10::timestamptz[], $11::text[],
-            $12::text[], $13::text[])
-     AS s({SIGNAL_COLUMNS})
-ON CONFLICT (signal_id) DO NOTHING
-RETURNING signal_id
-"""
+IDLE_IN_TRANSACTION_MS = 60_000
+P = ParamSpec("P")
+T = TypeVar("T")
 # Failures that mean "PostgreSQL cannot serve now" (connection lost or refused, server
 # shutting down, statement timeout, too many connections, serialization failure, wrong
 # credentials or database while it is being provisioned); anything else is a bug.
@@ -97,8 +92,10 @@ class PostgresSignalStore:
         pool_min: int = 1,
         pool_max: int = 10,
         connect_timeout_seconds: float = 5.0,
+        ingest: IngestMethod = IngestMethod.COPY,
     ) -> None:
         self._dsn = dsn
+        self._ingest = ingest
         self._statement_timeout_ms = statement_timeout_ms
         self._pool_min = pool_min
         self._pool_max = pool_max
@@ -138,34 +135,20 @@ class PostgresSignalStore:
             command_timeout=self._statement_timeout_ms / 1000 + 2.0,
             server_settings={
                 "statement_timeout": str(self._statement_timeout_ms),
+                "idle_in_transaction_session_timeout": str(IDLE_IN_TRANSACTION_MS),
                 "application_name": "argo-tracker",
             },
+            init=prepare_connection,
         )
 
     async def record(self, signals: Sequence[Signal], *, record_time: datetime) -> RecordResult:
         pool = await self._get_pool()
-        columns: list[list[Any]] = [[] for _ in range(13)]
-        for s in signals:
-            values = (
-                s.signal_id,
-                s.symbol,
-                s.action.value,
-                s.confidence,
-                s.raw_confidence,
-                s.entry_price,
-                s.target_price,
-                s.stop_price,
-                s.create_time,
-                s.expire_time,
-                s.regime.value,
-                lineage_to_json(s.lineage),
-                s.trace_id,
-            )
-            for column, value in zip(columns, values, strict=True):
-                column.append(value)
         with _translate_errors():
-            inserted = await pool.fetch(_INSERT, *columns, record_time)
-        return RecordResult(accepted=len(inserted), duplicate=len(signals) - len(inserted))
+            async with pool.acquire() as conn:
+                inserted = await insert_batch(conn, signals, record_time, self._ingest)
+        return RecordResult(
+            accepted=len(inserted), duplicate=len(signals) - len(inserted), accepted_ids=inserted
+        )
 
     async def query(
         self, query: SignalFilter, page_size: int, after: SignalCursor | None
@@ -181,6 +164,14 @@ class PostgresSignalStore:
         found = [tracked_from_row(row, _as_is) for row in rows[:page_size]]
         more = len(rows) > page_size
         return found, (SignalCursor.after(found[-1]) if more and found else None)
+
+    async def known_ids(self, ids: Sequence[str]) -> set[str]:
+        pool = await self._get_pool()
+        with _translate_errors():
+            rows = await pool.fetch(
+                "SELECT signal_id FROM signals WHERE signal_id = ANY($1::uuid[])", list(ids)
+            )
+        return {str(row["signal_id"]) for row in rows}
 
     async def outcome_stats(self, since: datetime, symbol: str | None) -> OutcomeStats:
         pool = await self._get_pool()
@@ -205,6 +196,65 @@ class PostgresSignalStore:
                 sql, r.outcome.value, r.exit_price, r.exit_time, r.pnl_percent, r.signal_id
             )
         return bool(status == "UPDATE 1")
+
+    @contextlib.asynccontextmanager
+    async def claim_open(
+        self, due_before: datetime, limit: int, *, checked_at: datetime
+    ) -> AsyncIterator[PostgresClaim]:
+        pool = await self._get_pool()
+        with _translate_errors():
+            async with claim(pool, due_before, limit, checked_at) as claimed:
+                yield claimed
+
+    async def count_open(self) -> int:
+        pool = await self._get_pool()
+        with _translate_errors():
+            return int(await pool.fetchval("SELECT count(*) FROM signals WHERE outcome = 'OPEN'"))
+
+    async def outcome_samples(self, since: datetime) -> list[OutcomeSample]:
+        return await self._run(records.outcome_samples, since)
+
+    async def save_calibrations(self, calibrations: Sequence[Calibration]) -> None:
+        await self._run(records.save_calibrations, calibrations)
+
+    async def load_calibrations(self) -> list[Calibration]:
+        return await self._run(records.load_calibrations)
+
+    async def days_before(self, cutoff: datetime) -> list[date]:
+        return await self._run(records.days_before, cutoff)
+
+    async def delete_signals(self, start: datetime, end: datetime, ids: Sequence[str]) -> int:
+        return await self._run(records.delete_signals, start, end, ids)
+
+    async def save_manifest(self, manifest: ArchiveManifest) -> None:
+        await self._run(records.save_manifest, manifest)
+
+    async def list_manifests(
+        self,
+        first: date | None,
+        last: date | None,
+        limit: int,
+        *,
+        pruned_only: bool = False,
+    ) -> list[ArchiveManifest]:
+        return await self._run(records.list_manifests, first, last, limit, pruned_only)
+
+    async def analytics(self, since: date, symbol: str | None) -> Analytics:
+        return await self._run(records.analytics, since, symbol)
+
+    async def refresh_analytics(self, refresh_time: datetime) -> bool:
+        return await self._run(records.refresh_analytics, refresh_time)
+
+    async def _run(
+        self,
+        operation: Callable[Concatenate[asyncpg.Pool, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T:
+        """Await `operation(pool, *args)` with errors translated."""
+        pool = await self._get_pool()
+        with _translate_errors():
+            return await operation(pool, *args, **kwargs)
 
     async def ping(self) -> bool:
         try:

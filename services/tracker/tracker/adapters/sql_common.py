@@ -27,7 +27,12 @@ SIGNAL_COLUMNS = (
     "signal_id, symbol, action, confidence, raw_confidence, entry_price, target_price, "
     "stop_price, create_time, expire_time, regime, lineage, trace_id"
 )
-SELECT_COLUMNS = f"{SIGNAL_COLUMNS}, outcome, exit_price, exit_time, pnl_percent, record_time"
+SELECT_COLUMNS = (
+    f"{SIGNAL_COLUMNS}, outcome, exit_price, exit_time, pnl_percent, record_time, "
+    "mark_price, mark_time"
+)
+# Outcome tracking starts at the signal's creation: nothing examined yet.
+INSERT_COLUMNS = f"{SIGNAL_COLUMNS}, record_time, checked_through, checked_at"
 NEWEST_FIRST = "ORDER BY create_time DESC, signal_id DESC"
 
 
@@ -111,7 +116,7 @@ def lineage_from_json(text: str) -> tuple[SourceContribution, ...]:
 
 def tracked_from_row(row: Row, decode_time: Callable[[Any], datetime]) -> TrackedSignal:
     """A stored row (columns of SELECT_COLUMNS) as a domain TrackedSignal."""
-    exit_time = row["exit_time"]
+    exit_time, mark_time = row["exit_time"], row["mark_time"]
     signal = Signal(
         signal_id=str(row["signal_id"]),
         symbol=row["symbol"],
@@ -134,6 +139,8 @@ def tracked_from_row(row: Row, decode_time: Callable[[Any], datetime]) -> Tracke
         exit_price=row["exit_price"],
         exit_time=decode_time(exit_time) if exit_time is not None else None,
         pnl_percent=row["pnl_percent"],
+        mark_price=row["mark_price"],
+        mark_time=decode_time(mark_time) if mark_time is not None else None,
     )
 
 

@@ -1,8 +1,12 @@
-"""SignalStore on SQLite (aiosqlite): the default for local runs and single-replica installs.
+"""TrackerStore on SQLite (aiosqlite): the default for local runs and single-replica installs.
 
 One writer connection (writes serialised by an asyncio lock, each batch in one
 `BEGIN IMMEDIATE` transaction) and one reader connection, so WAL lets queries run while a
 batch is written. Times are stored as integer microseconds since the epoch (UTC).
+
+SQLite is a single-process database: one tracker replica owns the file. Outcome claims
+therefore take no row locks (sqlite_outcomes.py); the resolving UPDATE still requires
+`outcome = 'OPEN'`, so a signal is never resolved twice even if two processes shared it.
 """
 
 from __future__ import annotations
@@ -10,28 +14,35 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 import structlog
 
+from tracker.adapters import sqlite_records as records
 from tracker.adapters.migrations.sqlite_runner import apply_migrations, immediate_transaction
 from tracker.adapters.sql_common import (
+    INSERT_COLUMNS,
     NEWEST_FIRST,
     OUTCOME_STATS_COLUMNS,
     SELECT_COLUMNS,
-    SIGNAL_COLUMNS,
     Params,
     lineage_to_json,
     stats_from_row,
     tracked_from_row,
     where_clause,
 )
+from tracker.adapters.sqlite_outcomes import SqliteClaim, read_due
+from tracker.adapters.sqlite_time import from_micros, to_micros
 from tracker.domain import (
+    Analytics,
+    ArchiveManifest,
+    Calibration,
     OutcomeResolution,
+    OutcomeSample,
     OutcomeStats,
     RecordResult,
     Signal,
@@ -42,6 +53,7 @@ from tracker.domain import (
 )
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 DEFAULT_PATH = Path("var/tracker.db")
 PRAGMAS = (
@@ -57,20 +69,10 @@ PRAGMAS = (
 _UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
 _SQLITE_BUSY = 5
 _OPEN_ATTEMPTS = 14
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INSERT = (
-    f"INSERT INTO signals ({SIGNAL_COLUMNS}, record_time) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING"
+    f"INSERT INTO signals ({INSERT_COLUMNS}) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING"
 )
-
-
-def to_micros(instant: datetime) -> int:
-    delta = instant - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(micros: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 @contextlib.contextmanager
@@ -150,14 +152,21 @@ class SqliteSignalStore:
         return db
 
     async def record(self, signals: Sequence[Signal], *, record_time: datetime) -> RecordResult:
-        writer, _ = await self._connections()
-        rows = [_signal_row(s, to_micros(record_time)) for s in signals]
-        async with self._write_lock:
-            with _translate_errors():
-                async with immediate_transaction(writer):
-                    cursor = await writer.executemany(_INSERT, rows)
-                    accepted = cursor.rowcount
-        return RecordResult(accepted=accepted, duplicate=len(rows) - accepted)
+        record_micros = to_micros(record_time)
+        first_seen = list({s.signal_id: s for s in reversed(signals)}.values())[::-1]
+
+        async def insert(writer: aiosqlite.Connection) -> frozenset[str]:
+            # Under BEGIN IMMEDIATE nobody else writes, so "not stored yet" stays true
+            # until our INSERT; the first occurrence of an id in the batch is the one kept.
+            stored = await records.existing_ids(writer, [s.signal_id for s in first_seen])
+            new = [s for s in first_seen if s.signal_id not in stored]
+            await writer.executemany(_INSERT, [_signal_row(s, record_micros) for s in new])
+            return frozenset(s.signal_id for s in new)
+
+        accepted = await self._write(insert)
+        return RecordResult(
+            accepted=len(accepted), duplicate=len(signals) - len(accepted), accepted_ids=accepted
+        )
 
     async def query(
         self, query: SignalFilter, page_size: int, after: SignalCursor | None
@@ -173,6 +182,9 @@ class SqliteSignalStore:
         more = len(rows) > page_size
         return found, (SignalCursor.after(found[-1]) if more and found else None)
 
+    async def known_ids(self, ids: Sequence[str]) -> set[str]:
+        return await self._read(lambda reader: records.existing_ids(reader, list(ids)))
+
     async def outcome_stats(self, since: datetime, symbol: str | None) -> OutcomeStats:
         _, reader = await self._connections()
         params: list[Any] = [to_micros(since)]
@@ -187,18 +199,69 @@ class SqliteSignalStore:
         return stats_from_row(row)
 
     async def resolve(self, resolution: OutcomeResolution) -> bool:
+        async def update(writer: aiosqlite.Connection) -> list[str]:
+            return await records.resolve_open(writer, [resolution], checked_at=None)
+
+        return bool(await self._write(update))
+
+    async def _write(self, operation: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        """Run `operation(writer)` in one immediate transaction, writes serialised."""
         writer, _ = await self._connections()
-        r = resolution
-        sql = (
-            "UPDATE signals SET outcome = ?, exit_price = ?, exit_time = ?, pnl_percent = ? "
-            "WHERE signal_id = ? AND outcome = 'OPEN'"
-        )
-        values = (r.outcome.value, r.exit_price, to_micros(r.exit_time), r.pnl_percent)
         async with self._write_lock:
             with _translate_errors():
                 async with immediate_transaction(writer):
-                    cursor = await writer.execute(sql, (*values, r.signal_id))
-        return cursor.rowcount == 1
+                    return await operation(writer)
+
+    async def _read(self, operation: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
+        _, reader = await self._connections()
+        with _translate_errors():
+            return await operation(reader)
+
+    @contextlib.asynccontextmanager
+    async def claim_open(
+        self, due_before: datetime, limit: int, *, checked_at: datetime
+    ) -> AsyncIterator[SqliteClaim]:
+        signals = await self._read(lambda reader: read_due(reader, due_before, limit))
+        yield SqliteClaim(signals, self._write, checked_at)
+
+    async def count_open(self) -> int:
+        return await self._read(records.count_open)
+
+    async def outcome_samples(self, since: datetime) -> list[OutcomeSample]:
+        return await self._read(lambda reader: records.outcome_samples(reader, since))
+
+    async def save_calibrations(self, calibrations: Sequence[Calibration]) -> None:
+        await self._write(lambda writer: records.save_calibrations(writer, calibrations))
+
+    async def load_calibrations(self) -> list[Calibration]:
+        return await self._read(records.load_calibrations)
+
+    async def days_before(self, cutoff: datetime) -> list[date]:
+        return await self._read(lambda reader: records.days_before(reader, cutoff))
+
+    async def delete_signals(self, start: datetime, end: datetime, ids: Sequence[str]) -> int:
+        return await self._write(lambda writer: records.delete_signals(writer, start, end, ids))
+
+    async def save_manifest(self, manifest: ArchiveManifest) -> None:
+        await self._write(lambda writer: records.save_manifest(writer, manifest))
+
+    async def list_manifests(
+        self,
+        first: date | None,
+        last: date | None,
+        limit: int,
+        *,
+        pruned_only: bool = False,
+    ) -> list[ArchiveManifest]:
+        return await self._read(
+            lambda reader: records.list_manifests(reader, first, last, limit, pruned_only)
+        )
+
+    async def analytics(self, since: date, symbol: str | None) -> Analytics:
+        return await self._read(lambda reader: records.analytics(reader, since, symbol))
+
+    async def refresh_analytics(self, refresh_time: datetime) -> bool:
+        return False  # plain views: always current
 
     async def ping(self) -> bool:
         try:
@@ -227,6 +290,7 @@ class SqliteSignalStore:
 
 
 def _signal_row(s: Signal, record_micros: int) -> tuple[Any, ...]:
+    created = to_micros(s.create_time)
     return (
         s.signal_id,
         s.symbol,
@@ -236,10 +300,12 @@ def _signal_row(s: Signal, record_micros: int) -> tuple[Any, ...]:
         s.entry_price,
         s.target_price,
         s.stop_price,
-        to_micros(s.create_time),
+        created,
         to_micros(s.expire_time),
         s.regime.value,
         lineage_to_json(s.lineage),
         s.trace_id,
         record_micros,
+        created,  # checked_through: nothing examined yet
+        created,  # checked_at
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tracker.adapters.postgres_store import PostgresSignalStore
 from tracker.adapters.sqlite_store import DEFAULT_PATH, SqliteSignalStore
-from tracker.ports import SignalStore
+from tracker.ports import TrackerStore
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -15,7 +15,7 @@ def open_store(
     statement_timeout_ms: int = 5000,
     pool_max: int = 10,
     connect_timeout_seconds: float = 5.0,
-) -> SignalStore:
+) -> TrackerStore:
     """A store for the URL; nothing connects until first use.
 
     None or "" -> SQLite at ./var/tracker.db; `sqlite:///relative/path`,

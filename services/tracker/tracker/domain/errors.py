@@ -30,3 +30,23 @@ class InvalidQuery(InvalidArgument):
 
 class StorageUnavailable(DomainError):
     """The database cannot be reached or is overloaded; retrying later may succeed."""
+
+
+class NotFound(DomainError):
+    """The requested thing does not exist (yet)."""
+
+
+class CalibrationNotFound(NotFound):
+    """No calibration has been fitted for the symbol nor globally."""
+
+
+class PriceDataUnavailable(DomainError):
+    """The market gateway cannot serve prices now; outcome tracking retries later."""
+
+
+class ArchiveUnavailable(DomainError):
+    """The archive's object store cannot be reached; retrying later may succeed."""
+
+
+class ArchiveCorrupted(DomainError):
+    """An archived object does not match its manifest (size, checksum, rows or ids)."""

@@ -82,7 +82,11 @@ class Signal:
 
 @dataclass(frozen=True, kw_only=True)
 class TrackedSignal:
-    """A stored signal with its outcome; exit fields are None while the signal is open."""
+    """A stored signal with its outcome; exit fields are None while the signal is open.
+
+    `mark_price`/`mark_time` are the last price the outcome tracker observed (None before
+    its first observation); `archived` is True for a row read back from the archive.
+    """
 
     signal: Signal
     record_time: datetime
@@ -90,6 +94,25 @@ class TrackedSignal:
     exit_price: float | None = None
     exit_time: datetime | None = None
     pnl_percent: float | None = None
+    mark_price: float | None = None
+    mark_time: datetime | None = None
+    archived: bool = False
+
+    @property
+    def open_pnl_percent(self) -> float | None:
+        """Unrealised P&L at the mark while open; None when resolved, HOLD or unmarked."""
+        if self.outcome is not Outcome.OPEN or self.mark_price is None:
+            return None
+        return pnl_percent(self.signal.action, self.signal.entry_price, self.mark_price)
+
+
+def pnl_percent(action: Action, entry: float, exit_price: float) -> float:
+    """Profit of the position the action implies, in percent of entry (0 for HOLD)."""
+    if action is Action.BUY:
+        return (exit_price - entry) / entry * 100.0
+    if action is Action.SELL:
+        return (entry - exit_price) / entry * 100.0
+    return 0.0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -105,8 +128,56 @@ class OutcomeResolution:
 
 @dataclass(frozen=True)
 class RecordResult:
+    """What a store did with a batch: counts, and the ids this call inserted."""
+
     accepted: int
     duplicate: int
+    accepted_ids: frozenset[str] = frozenset()
+
+
+class RecordStatus(StrEnum):
+    ACCEPTED = "ACCEPTED"
+    DUPLICATE = "DUPLICATE"
+    REJECTED = "REJECTED"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ItemResult:
+    """The answer for one signal of a RecordSignals batch."""
+
+    signal_id: str
+    status: RecordStatus
+    violations: tuple[tuple[str, str], ...] = ()  # (field within the signal, description)
+
+    @property
+    def reason(self) -> str:
+        return "; ".join(f"{field}: {text}" for field, text in self.violations)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Per-item answers of a batch, in request order."""
+
+    items: tuple[ItemResult, ...]
+
+    def count(self, status: RecordStatus) -> int:
+        return sum(1 for item in self.items if item.status is status)
+
+    @property
+    def accepted(self) -> int:
+        return self.count(RecordStatus.ACCEPTED)
+
+    @property
+    def duplicate(self) -> int:
+        return self.count(RecordStatus.DUPLICATE)
+
+    @property
+    def rejected(self) -> int:
+        return self.count(RecordStatus.REJECTED)
+
+
+SignalKey = tuple[datetime, str]
+"""The newest-first ordering key of a stored signal: (create_time, signal_id)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +190,19 @@ class SignalFilter:
     start_time: datetime | None = None  # inclusive
     end_time: datetime | None = None  # exclusive
     min_confidence: float = 0.0
+
+    def matches(self, tracked: TrackedSignal, after: SignalKey | None = None) -> bool:
+        """True when the row passes the filter (and is strictly older than `after`)."""
+        s = tracked.signal
+        return (
+            (not self.symbols or s.symbol in self.symbols)
+            and (not self.actions or s.action in self.actions)
+            and (not self.outcomes or tracked.outcome in self.outcomes)
+            and (self.start_time is None or s.create_time >= self.start_time)
+            and (self.end_time is None or s.create_time < self.end_time)
+            and s.confidence >= self.min_confidence
+            and (after is None or (s.create_time, s.signal_id) < after)
+        )
 
     def fingerprint(self) -> str:
         """A short digest that is equal for equal filters (order of members ignored)."""

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from tracker.domain.errors import InvalidQuery
 from tracker.domain.model import TrackedSignal
@@ -71,3 +71,27 @@ def _to_micros(instant: datetime) -> int:
 
 def _from_micros(micros: int) -> datetime:
     return _EPOCH + timedelta(microseconds=micros)
+
+
+@dataclass(frozen=True)
+class DayPageToken:
+    """Continuation of a newest-first list of days: the page continues before `day`."""
+
+    day: date
+    fingerprint: str
+
+    def encode(self) -> str:
+        body = json.dumps({"d": self.day.isoformat(), "f": self.fingerprint}, separators=(",", ":"))
+        return base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, token: str) -> DayPageToken:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            body = json.loads(raw)
+            day, fingerprint = date.fromisoformat(body["d"]), body["f"]
+            if not isinstance(fingerprint, str):
+                raise TypeError("bad fingerprint")
+        except (binascii.Error, ValueError, KeyError, TypeError):
+            raise InvalidQuery([("page_token", "is malformed")]) from None
+        return cls(day, fingerprint)

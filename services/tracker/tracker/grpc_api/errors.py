@@ -11,14 +11,31 @@ import grpc
 import structlog
 
 from service_runtime.grpc_errors import abort_invalid_argument
-from tracker.domain import InvalidArgument, StorageUnavailable
+from tracker.domain import (
+    ArchiveCorrupted,
+    ArchiveUnavailable,
+    InvalidArgument,
+    NotFound,
+    PriceDataUnavailable,
+    StorageUnavailable,
+)
 
 log = structlog.get_logger(__name__)
 
 STATUS_BY_ERROR: dict[type[Exception], grpc.StatusCode] = {
     InvalidArgument: grpc.StatusCode.INVALID_ARGUMENT,  # InvalidSignal, InvalidQuery
+    NotFound: grpc.StatusCode.NOT_FOUND,  # CalibrationNotFound
     StorageUnavailable: grpc.StatusCode.UNAVAILABLE,
+    ArchiveUnavailable: grpc.StatusCode.UNAVAILABLE,
+    PriceDataUnavailable: grpc.StatusCode.UNAVAILABLE,
+    ArchiveCorrupted: grpc.StatusCode.DATA_LOSS,
     TimeoutError: grpc.StatusCode.DEADLINE_EXCEEDED,
+}
+# What callers are told for outages; the cause (host, driver message) is logged instead.
+_UNAVAILABLE_MESSAGES: dict[type[Exception], str] = {
+    StorageUnavailable: "the tracker's database is unavailable; retry with backoff",
+    ArchiveUnavailable: "the tracker's archive object store is unavailable; retry with backoff",
+    PriceDataUnavailable: "the market gateway is unavailable; retry with backoff",
 }
 
 ServicerT = TypeVar("ServicerT")
@@ -42,8 +59,8 @@ async def abort_for(context: grpc.aio.ServicerContext, error: Exception) -> NoRe
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         await context.abort(code, "the caller's deadline passed before the tracker finished")
     if code is grpc.StatusCode.UNAVAILABLE:
-        # The cause (host, driver message) is logged by the app, not told to callers.
-        await context.abort(code, "the tracker's database is unavailable; retry with backoff")
+        message = next(m for cls, m in _UNAVAILABLE_MESSAGES.items() if isinstance(error, cls))
+        await context.abort(code, message)
     if code is not None:
         await context.abort(code, str(error))
     log.error("rpc_failed_unexpectedly", error_type=type(error).__name__, exc_info=error)

@@ -15,10 +15,16 @@ from argo.signals.v1 import signals_pb2
 from argo.tracker.v1 import tracker_pb2
 from tracker.domain import (
     Action,
+    Analytics,
+    ArchiveManifest,
+    ArchiveRun,
+    BatchResult,
     CacheStatus,
+    Calibration,
+    CalibrationMethod,
     Outcome,
     OutcomeStats,
-    RecordResult,
+    RecordStatus,
     Regime,
     Signal,
     SignalFilter,
@@ -55,6 +61,15 @@ CACHE_STATUS_FROM_PB: dict[int, CacheStatus] = {
 _ACTION_TO_PB = {v: signals_pb2.Action.ValueType(k) for k, v in ACTION_FROM_PB.items()}
 _REGIME_TO_PB = {v: signals_pb2.Regime.ValueType(k) for k, v in REGIME_FROM_PB.items()}
 _OUTCOME_TO_PB = {v: tracker_pb2.Outcome.ValueType(k) for k, v in OUTCOME_FROM_PB.items()}
+_RECORD_STATUS_TO_PB = {
+    RecordStatus.ACCEPTED: tracker_pb2.RECORD_STATUS_ACCEPTED,
+    RecordStatus.DUPLICATE: tracker_pb2.RECORD_STATUS_DUPLICATE,
+    RecordStatus.REJECTED: tracker_pb2.RECORD_STATUS_REJECTED,
+}
+_METHOD_TO_PB = {
+    CalibrationMethod.ISOTONIC: tracker_pb2.CALIBRATION_METHOD_ISOTONIC,
+    CalibrationMethod.PLATT: tracker_pb2.CALIBRATION_METHOD_PLATT,
+}
 _CACHE_STATUS_TO_PB = {
     v: marketdata_pb2.CacheStatus.ValueType(k) for k, v in CACHE_STATUS_FROM_PB.items()
 }
@@ -141,9 +156,14 @@ def tracked_to_pb(tracked: TrackedSignal) -> tracker_pb2.TrackedSignal:
         exit_price=tracked.exit_price or 0.0,
         pnl_percent=tracked.pnl_percent or 0.0,
         record_time=datetime_to_pb(tracked.record_time),
+        mark_price=tracked.mark_price or 0.0,
+        open_pnl_percent=tracked.open_pnl_percent or 0.0,
+        archived=tracked.archived,
     )
     if tracked.exit_time is not None:
         pb.exit_time.CopyFrom(datetime_to_pb(tracked.exit_time))
+    if tracked.mark_time is not None:
+        pb.mark_time.CopyFrom(datetime_to_pb(tracked.mark_time))
     return pb
 
 
@@ -158,8 +178,23 @@ def filter_from_pb(pb: tracker_pb2.SignalFilter) -> SignalFilter:
     )
 
 
-def record_response(result: RecordResult) -> tracker_pb2.RecordSignalsResponse:
-    return tracker_pb2.RecordSignalsResponse(accepted=result.accepted, duplicate=result.duplicate)
+def record_response(batch: BatchResult) -> tracker_pb2.RecordSignalsResponse:
+    return tracker_pb2.RecordSignalsResponse(
+        accepted=batch.accepted,
+        duplicate=batch.duplicate,
+        rejected=batch.rejected,
+        results=[
+            tracker_pb2.RecordResult(
+                signal_id=item.signal_id,
+                status=_RECORD_STATUS_TO_PB[item.status],
+                reason=item.reason,
+                violations=[
+                    tracker_pb2.Violation(field=f, description=d) for f, d in item.violations
+                ],
+            )
+            for item in batch.items
+        ],
+    )
 
 
 def query_response(page: SignalPage) -> tracker_pb2.QuerySignalsResponse:
@@ -180,3 +215,106 @@ def stats_response(stats: OutcomeStats) -> tracker_pb2.GetOutcomeStatsResponse:
         avg_pnl_percent=stats.avg_pnl_percent,
         total_pnl_percent=stats.total_pnl_percent,
     )
+
+
+def calibration_response(c: Calibration) -> tracker_pb2.GetCalibrationResponse:
+    return tracker_pb2.GetCalibrationResponse(
+        symbol=c.symbol,
+        global_fallback=c.global_fallback,
+        method=_METHOD_TO_PB[c.method],
+        points=[
+            tracker_pb2.CalibrationPoint(raw_confidence=p.raw_confidence, probability=p.probability)
+            for p in c.points
+        ],
+        sample_size=c.sample_size,
+        brier_before=c.brier_before,
+        brier_after=c.brier_after,
+        ece_before=c.ece_before,
+        ece_after=c.ece_after,
+        fit_time=datetime_to_pb(c.fit_time),
+        held_out_size=c.held_out_size,
+    )
+
+
+def archive_response(run: ArchiveRun) -> tracker_pb2.RunArchiveResponse:
+    m = run.manifest
+    return tracker_pb2.RunArchiveResponse(
+        date=m.day.isoformat(),
+        rows=m.rows,
+        bytes=m.bytes,
+        sha256=m.sha256,
+        location=m.location,
+        compression=m.compression.value,
+        csv_location=m.csv_location,
+        csv_bytes=m.csv_bytes,
+        pruned_rows=run.pruned_rows,
+        archive_time=datetime_to_pb(m.archive_time),
+    )
+
+
+def manifest_to_pb(m: ArchiveManifest) -> tracker_pb2.ArchiveManifest:
+    return tracker_pb2.ArchiveManifest(
+        date=m.day.isoformat(),
+        rows=m.rows,
+        bytes=m.bytes,
+        sha256=m.sha256,
+        location=m.location,
+        compression=m.compression.value,
+        csv_location=m.csv_location,
+        csv_bytes=m.csv_bytes,
+        archive_time=datetime_to_pb(m.archive_time),
+        pruned=m.pruned,
+    )
+
+
+def analytics_response(a: Analytics) -> tracker_pb2.GetAnalyticsResponse:
+    pb = tracker_pb2.GetAnalyticsResponse(
+        daily=[
+            tracker_pb2.DailySignalSummary(
+                date=d.day.isoformat(),
+                symbol=d.symbol,
+                action=_ACTION_TO_PB[d.action],
+                signals=d.signals,
+                avg_confidence=d.avg_confidence,
+                open=d.open,
+                wins=d.wins,
+                losses=d.losses,
+                expired=d.expired,
+            )
+            for d in a.daily
+        ],
+        symbols=[
+            tracker_pb2.SymbolPerformance(
+                symbol=p.symbol,
+                signals=p.signals,
+                open=p.open,
+                wins=p.wins,
+                losses=p.losses,
+                expired=p.expired,
+                win_rate=p.win_rate,
+                avg_pnl_percent=p.avg_pnl_percent,
+                total_pnl_percent=p.total_pnl_percent,
+                last_signal_time=(
+                    datetime_to_pb(p.last_signal_time) if p.last_signal_time else None
+                ),
+            )
+            for p in a.symbols
+        ],
+        confidence=[
+            tracker_pb2.ConfidenceBucket(
+                symbol=b.symbol,
+                confidence_low=b.low,
+                confidence_high=b.high,
+                signals=b.signals,
+                avg_confidence=b.avg_confidence,
+                wins=b.wins,
+                losses=b.losses,
+                win_rate=b.win_rate,
+                avg_pnl_percent=b.avg_pnl_percent,
+            )
+            for b in a.confidence
+        ],
+    )
+    if a.refresh_time is not None:
+        pb.refresh_time.CopyFrom(datetime_to_pb(a.refresh_time))
+    return pb

@@ -2,21 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import grpc
 
 from argo.tracker.v1 import tracker_pb2, tracker_pb2_grpc
 from service_runtime.grpc_errors import abort_invalid_argument
-from tracker.app import TrackerApp
+from tracker.app import AnalyticsService, ArchiveService, CalibrationService, TrackerApp
 from tracker.grpc_api import mapping, validation
 from tracker.grpc_api.errors import rpc_boundary
 
 SERVICE_NAME = tracker_pb2.DESCRIPTOR.services_by_name["Tracker"].full_name
-NOT_YET = "{rpc} is not implemented in this build; it arrives with tracker issue #6 ({what})"
+
+
+@dataclass(frozen=True)
+class TrackerUseCases:
+    tracker: TrackerApp
+    calibration: CalibrationService
+    archive: ArchiveService
+    analytics: AnalyticsService
 
 
 class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
-    def __init__(self, app: TrackerApp) -> None:
-        self._app = app
+    def __init__(self, use_cases: TrackerUseCases) -> None:
+        self._app = use_cases.tracker
+        self._calibration = use_cases.calibration
+        self._archive = use_cases.archive
+        self._analytics = use_cases.analytics
 
     @rpc_boundary
     async def RecordSignals(
@@ -24,8 +36,9 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
     ) -> tracker_pb2.RecordSignalsResponse:
         if violations := validation.record_request_violations(request):
             await abort_invalid_argument(context, violations)
-        signals = [mapping.signal_from_pb(pb) for pb in request.signals]
-        return mapping.record_response(await self._app.record_signals(signals))
+        items = [validation.record_item(pb) for pb in request.signals]
+        batch = await self._app.record_signals(items, all_or_nothing=request.all_or_nothing)
+        return mapping.record_response(batch)
 
     @rpc_boundary
     async def QuerySignals(
@@ -51,20 +64,41 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
     ) -> tracker_pb2.GetCalibrationResponse:
         if violations := validation.calibration_request_violations(request):
             await abort_invalid_argument(context, violations)
-        message = NOT_YET.format(rpc="GetCalibration", what="confidence calibration")
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
-        raise AssertionError("abort returned")  # pragma: no cover
+        return mapping.calibration_response(await self._calibration.get(request.symbol))
 
     @rpc_boundary
     async def RunArchive(
         self, request: tracker_pb2.RunArchiveRequest, context: grpc.aio.ServicerContext
     ) -> tracker_pb2.RunArchiveResponse:
-        if violations := validation.archive_request_violations(request):
+        day = validation.parse_day(request.date)
+        if day is None:
+            await abort_invalid_argument(context, validation.archive_request_violations(request))
+            raise AssertionError("abort returned")  # pragma: no cover
+        return mapping.archive_response(await self._archive.run(day))
+
+    @rpc_boundary
+    async def ListArchives(
+        self, request: tracker_pb2.ListArchivesRequest, context: grpc.aio.ServicerContext
+    ) -> tracker_pb2.ListArchivesResponse:
+        if violations := validation.list_archives_violations(request):
             await abort_invalid_argument(context, violations)
-        message = NOT_YET.format(rpc="RunArchive", what="Parquet archive")
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, message)
-        raise AssertionError("abort returned")  # pragma: no cover
+        manifests, token = await self._archive.list_archives(
+            validation.parse_day(request.start_date),
+            validation.parse_day(request.end_date),
+            request.page_size,
+            request.page_token,
+        )
+        return tracker_pb2.ListArchivesResponse(
+            manifests=[mapping.manifest_to_pb(m) for m in manifests], next_page_token=token
+        )
+
+    @rpc_boundary
+    async def GetAnalytics(
+        self, request: tracker_pb2.GetAnalyticsRequest, context: grpc.aio.ServicerContext
+    ) -> tracker_pb2.GetAnalyticsResponse:
+        found = await self._analytics.get(request.days, request.symbol or None)
+        return mapping.analytics_response(found)
 
 
-def register(server: grpc.aio.Server, app: TrackerApp) -> None:
-    tracker_pb2_grpc.add_TrackerServicer_to_server(TrackerServicer(app), server)
+def register(server: grpc.aio.Server, use_cases: TrackerUseCases) -> None:
+    tracker_pb2_grpc.add_TrackerServicer_to_server(TrackerServicer(use_cases), server)

@@ -14,7 +14,15 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from argo.signals.v1 import signals_pb2
 from argo.tracker.v1 import tracker_pb2
-from tracker.domain import MAX_BATCH_SIZE, Violation, signal_violations, symbol_violation
+from tracker.domain import (
+    MAX_BATCH_SIZE,
+    ItemResult,
+    RecordStatus,
+    Signal,
+    Violation,
+    symbol_violation,
+)
+from tracker.domain.validation import UUID_RE
 from tracker.grpc_api.mapping import (
     ACTION_FROM_PB,
     CACHE_STATUS_FROM_PB,
@@ -37,35 +45,42 @@ def timestamp_violation(ts: Timestamp) -> str | None:
 
 
 def record_request_violations(request: tracker_pb2.RecordSignalsRequest) -> list[Violation]:
+    """Whole-request problems only; each signal is answered on its own (`record_item`)."""
     count = len(request.signals)
     if not 1 <= count <= MAX_BATCH_SIZE:
         return [("signals", f"must hold 1..{MAX_BATCH_SIZE} signals, got {count}")]
-    found: list[Violation] = []
-    for i, pb in enumerate(request.signals):
-        structural = _signal_structure_violations(pb, f"signals[{i}]")
-        if structural:
-            found.extend(structural)
-        else:
-            found.extend(signal_violations(signal_from_pb(pb), f"signals[{i}]"))
-    return found
+    return []
 
 
-def _signal_structure_violations(pb: signals_pb2.Signal, path: str) -> list[Violation]:
+def record_item(pb: signals_pb2.Signal) -> Signal | ItemResult:
+    """The domain signal, or a REJECTED result when the message cannot be one (unknown
+    enum values, missing or out-of-range timestamps). Business rules are the app's."""
+    structural = _signal_structure_violations(pb)
+    if not structural:
+        return signal_from_pb(pb)
+    lowered = pb.signal_id.lower()
+    return ItemResult(
+        signal_id=lowered if UUID_RE.fullmatch(lowered) else pb.signal_id,
+        status=RecordStatus.REJECTED,
+        violations=tuple(structural),
+    )
+
+
+def _signal_structure_violations(pb: signals_pb2.Signal) -> list[Violation]:
+    """Violations with paths relative to the signal ("action", "lineage[1].cache_status")."""
     found: list[Violation] = []
     if pb.action not in ACTION_FROM_PB:
-        found.append((f"{path}.action", f"must be {_ACTIONS}"))
+        found.append(("action", f"must be {_ACTIONS}"))
     if pb.regime not in REGIME_FROM_PB:
-        found.append((f"{path}.regime", f"unknown value {pb.regime}"))
+        found.append(("regime", f"unknown value {pb.regime}"))
     for name in ("create_time", "expire_time"):
         if not pb.HasField(name):
-            found.append((f"{path}.{name}", "is required"))
+            found.append((name, "is required"))
         elif (problem := timestamp_violation(getattr(pb, name))) is not None:
-            found.append((f"{path}.{name}", problem))
+            found.append((name, problem))
     for j, part in enumerate(pb.lineage):
         if part.cache_status not in CACHE_STATUS_FROM_PB:
-            found.append(
-                (f"{path}.lineage[{j}].cache_status", f"unknown value {part.cache_status}")
-            )
+            found.append((f"lineage[{j}].cache_status", f"unknown value {part.cache_status}"))
     return found
 
 
@@ -95,12 +110,27 @@ def calibration_request_violations(
     return []
 
 
-def archive_request_violations(request: tracker_pb2.RunArchiveRequest) -> list[Violation]:
-    problem = "must be a UTC day as YYYY-MM-DD, e.g. 2026-11-20"
-    if not _DAY_RE.fullmatch(request.date):
-        return [("date", problem)]
+def parse_day(value: str) -> date | None:
+    """A "YYYY-MM-DD" day, or None when malformed."""
+    if not _DAY_RE.fullmatch(value):
+        return None
     try:
-        date.fromisoformat(request.date)
+        return date.fromisoformat(value)
     except ValueError:
-        return [("date", problem)]
-    return []
+        return None
+
+
+_DAY_PROBLEM = "must be a UTC day as YYYY-MM-DD, e.g. 2026-11-20"
+
+
+def archive_request_violations(request: tracker_pb2.RunArchiveRequest) -> list[Violation]:
+    return [] if parse_day(request.date) else [("date", _DAY_PROBLEM)]
+
+
+def list_archives_violations(request: tracker_pb2.ListArchivesRequest) -> list[Violation]:
+    """Structure only; page size and date order are checked by the app."""
+    return [
+        (name, _DAY_PROBLEM + " or empty")
+        for name in ("start_date", "end_date")
+        if getattr(request, name) and parse_day(getattr(request, name)) is None
+    ]
