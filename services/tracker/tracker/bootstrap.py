@@ -53,6 +53,7 @@ class Components:
     """Every use case of the tracker over one set of adapters."""
 
     store: TrackerStore
+    clock: Clock
     tracker: TrackerApp
     outcomes: OutcomeTracker
     calibration: CalibrationService
@@ -134,6 +135,7 @@ async def build_components(
     )
     components = Components(
         store=store,
+        clock=clock,
         tracker=TrackerApp(store, clock, archive=archive),
         outcomes=OutcomeTracker(store, store, prices, clock, OutcomeSettings()),
         calibration=CalibrationService(

@@ -27,7 +27,8 @@ class LocalDirectoryStore:
         return self._root
 
     def url(self, key: str) -> str:
-        return self._path(key).resolve().as_uri()
+        """file:// plus the absolute path, unescaped (keys hold only safe characters)."""
+        return "file://" + self._path(key).resolve().as_posix()
 
     async def put(self, key: str, data: bytes) -> None:
         await asyncio.to_thread(self._write, self._path(key), data)
