@@ -11,7 +11,7 @@ SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine s
 # buf breaking compares the protos with this git ref (override in a PR pipeline).
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
-.PHONY: help venv protos protos-check lint fmt test test-unit test-integration \
+.PHONY: help venv protos protos-check lint fmt test test-unit test-integration k8s-render k8s-check \
         test-e2e run clean bench-resilience
 
 help: ## list the targets
@@ -50,7 +50,7 @@ protos-check: $(STAMP) ## fail when gen/python is stale
 	@rm -rf .protos-check.tmp
 	@echo "gen/python is up to date"
 
-lint: $(STAMP) ## buf lint + buf breaking + ruff + mypy + import boundaries
+lint: $(STAMP) ## buf lint + buf breaking + ruff + mypy + import boundaries + k8s-check
 	$(BIN)/buf lint
 	@if git rev-parse --verify --quiet main:protos >/dev/null; then \
 		echo "buf breaking --against '$(BREAKING_AGAINST)'"; \
@@ -60,6 +60,26 @@ lint: $(STAMP) ## buf lint + buf breaking + ruff + mypy + import boundaries
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs services tools
 	$(BIN)/lint-imports
+	$(MAKE) --no-print-directory k8s-check
+
+# Kubernetes manifests (deploy/k8s): the oldest and newest Kubernetes versions we validate.
+K8S_OVERLAYS := $(sort $(notdir $(patsubst %/kustomization.yaml,%,$(wildcard deploy/k8s/overlays/*/kustomization.yaml))))
+K8S_VERSIONS ?= 1.29.0 1.37.0
+OVERLAY ?= dev
+
+k8s-render: $(STAMP) ## print an overlay's manifests (OVERLAY=dev|prod)
+	@$(BIN)/kubectl kustomize deploy/k8s/overlays/$(OVERLAY)
+
+k8s-check: $(STAMP) ## render every overlay and validate it strictly against the Kubernetes schemas
+	@set -euo pipefail; out=$$(mktemp -d); trap 'rm -rf "$$out"' EXIT; \
+	for overlay in $(K8S_OVERLAYS); do \
+		$(BIN)/kubectl kustomize deploy/k8s/overlays/$$overlay > "$$out/$$overlay.yaml"; \
+		$(BIN)/kubernetes-validate --strict --quiet --no-warn $(addprefix -k ,$(K8S_VERSIONS)) \
+			"$$out/$$overlay.yaml"; \
+		echo "deploy/k8s/overlays/$$overlay: rendered, valid for Kubernetes $(K8S_VERSIONS)"; \
+	done; \
+	$(BIN)/kubernetes-validate --strict --quiet $(addprefix -k ,$(K8S_VERSIONS)) deploy/k8s/secrets/*.yaml; \
+	echo "Prometheus Operator resources have no bundled schema: tests/unit/deploy checks them"
 
 fmt: $(STAMP) ## format the code
 	$(BIN)/ruff format .
