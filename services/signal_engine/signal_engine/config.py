@@ -12,6 +12,7 @@ from service_runtime.settings import (
     CommonSettings,
     ConfigError,
     env_float,
+    env_int,
     env_list,
     env_str,
     load_common,
@@ -34,6 +35,12 @@ class Settings:
     cycle_seconds: float
     gateway_deadline_seconds: float
     tracker_deadline_seconds: float
+    outbox_dir: str
+    outbox_max_signals: int
+    redis_url: str | None
+    lease_seconds: float
+    redis_key_prefix: str
+    replica_id: str  # "" = generated at start (host name, pid and a random suffix)
 
 
 def _address(environ: Mapping[str, str], name: str, default: str) -> str:
@@ -76,7 +83,31 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         tracker_deadline_seconds=env_float(
             environ, "TRACKER_DEADLINE_SECONDS", 2.0, minimum=0.05, maximum=60.0
         ),
+        outbox_dir=env_str(environ, "ENGINE_OUTBOX_DIR", "./var/outbox"),
+        outbox_max_signals=env_int(
+            environ, "ENGINE_OUTBOX_MAX_SIGNALS", 100_000, minimum=1, maximum=10_000_000
+        ),
+        redis_url=_redis_url(environ),
+        lease_seconds=env_float(environ, "ENGINE_LEASE_SECONDS", 10.0, minimum=0.5, maximum=600.0),
+        redis_key_prefix=_key_prefix(environ),
+        replica_id=env_str(environ, "ENGINE_REPLICA_ID", ""),
     )
+
+
+def _redis_url(environ: Mapping[str, str]) -> str | None:
+    url = env_str(environ, "REDIS_URL")
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+    return url
+
+
+def _key_prefix(environ: Mapping[str, str]) -> str:
+    prefix = env_str(environ, "ENGINE_REDIS_KEY_PREFIX", "argo:signal-engine")
+    if any(c in prefix for c in "{} \t\n"):
+        raise ConfigError(f"ENGINE_REDIS_KEY_PREFIX: no braces or spaces, got {prefix!r}")
+    return prefix
 
 
 _SECTION = "signal_engine"

@@ -11,10 +11,19 @@ import pytest_asyncio
 from service_runtime.clock import FakeClock
 from signal_engine.bootstrap import EngineWiring, bootstrap
 from signal_engine.config import Settings, load_settings
+from signal_engine.domain import Tunables
 
-from .fakes import FakeMarketData, FakeSignalSink, SequentialIds
+from .fakes import (
+    FakeCalendar,
+    FakeCalibrations,
+    FakeMarketData,
+    FakeOutbox,
+    FakeOwnership,
+    FakeSignalSink,
+    SequentialIds,
+)
 
-START = datetime(2026, 11, 17, 15, 30, tzinfo=UTC)
+START = datetime(2026, 11, 17, 15, 30, tzinfo=UTC)  # a Tuesday, 10:30 in New York
 SYMBOLS = ("AAPL", "NVDA", "TSLA", "MSFT", "BTC-USD", "ETH-USD")
 PRICES = {
     "AAPL": 190.0,
@@ -47,18 +56,64 @@ def sink() -> FakeSignalSink:
 
 
 @pytest.fixture
+def calibrations() -> FakeCalibrations:
+    return FakeCalibrations()
+
+
+@pytest.fixture
+def outbox() -> FakeOutbox:
+    return FakeOutbox()
+
+
+@pytest.fixture
+def ownership() -> FakeOwnership:
+    return FakeOwnership(SYMBOLS)
+
+
+@pytest.fixture
+def calendar() -> FakeCalendar:
+    return FakeCalendar()
+
+
+@pytest.fixture
+def tunables() -> Tunables:
+    """Defaults, except that no symbol counts as quiet (tests pace cycles by hand)."""
+    return Tunables(quiet_volatility_pct=0.0)
+
+
+@pytest.fixture
 def ids() -> SequentialIds:
     return SequentialIds()
 
 
-@pytest_asyncio.fixture
-async def wiring(
-    settings: Settings,
+@pytest.fixture
+def fakes(
     clock: FakeClock,
     market: FakeMarketData,
     sink: FakeSignalSink,
+    calibrations: FakeCalibrations,
+    outbox: FakeOutbox,
+    ownership: FakeOwnership,
+    calendar: FakeCalendar,
     ids: SequentialIds,
-) -> AsyncIterator[EngineWiring]:
-    built = await bootstrap(settings, clock=clock, market=market, sink=sink, ids=ids)
+    tunables: Tunables,
+) -> dict[str, object]:
+    """Every port's fake, as keyword arguments for bootstrap()."""
+    return {
+        "clock": clock,
+        "market": market,
+        "sink": sink,
+        "calibrations": calibrations,
+        "outbox": outbox,
+        "ownership": ownership,
+        "calendar": calendar,
+        "ids": ids,
+        "tunables": tunables,
+    }
+
+
+@pytest_asyncio.fixture
+async def wiring(settings: Settings, fakes: dict[str, object]) -> AsyncIterator[EngineWiring]:
+    built = await bootstrap(settings, **fakes)  # type: ignore[arg-type]
     yield built
     await built.exit_stack.aclose()

@@ -1,22 +1,33 @@
-"""Fakes behind the engine's ports: scripted market data, a recording sink, ordered ids."""
+"""Fakes behind the engine's ports: a scripted gateway, a recording tracker, an in-memory
+outbox, settable ownership and market hours, ordered ids."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime, timedelta
 
 from signal_engine.domain import (
     Bar,
     BarSeries,
     CacheStatus,
+    Calibration,
+    CalibrationUnavailable,
+    GatewayUnavailable,
+    OutboxError,
     Quote,
+    SentimentUnsupported,
+    SentimentVerdict,
     Signal,
     SinkRejected,
     SinkUnavailable,
     Timeframe,
 )
+from signal_engine.ports import OutboxEntry
+
+MINUTE = timedelta(minutes=1)
 
 
 def wavy_closes(
@@ -31,30 +42,34 @@ def wavy_closes(
     return closes
 
 
-def bars_from_closes(closes: Sequence[float], end: datetime) -> tuple[Bar, ...]:
-    start = end - timedelta(minutes=len(closes))
-    return tuple(
-        Bar(
-            start_time=start + timedelta(minutes=i),
-            open=c,
-            high=c * 1.001,
-            low=c * 0.999,
-            close=c,
-            volume=1000.0,
-        )
-        for i, c in enumerate(closes)
-    )
+def bar_at(start: datetime, close: float) -> Bar:
+    return Bar(
+        start_time=start, open=close, high=close * 1.001, low=close * 0.999, close=close,
+        volume=1000.0,
+    )  # fmt: skip
+
+
+def bars_from_closes(closes: Sequence[float], end: datetime) -> list[Bar]:
+    """1-minute bars whose last one completes at `end`."""
+    start = end - MINUTE * len(closes)
+    return [bar_at(start + MINUTE * i, c) for i, c in enumerate(closes)]
 
 
 class FakeMarketData:
-    """Prices set by the test; bars from `closes[symbol]` (default: a gentle wavy path)."""
+    """Prices set by the test; each symbol's bars are a tape of 1-minute bars (default: a
+    gentle wavy path of 120 bars completed by the clock's start) served like the gateway:
+    only completed bars, the latest `limit`, or the first `limit` from `start`."""
 
     def __init__(self, clock_now: Callable[[], datetime], prices: dict[str, float]) -> None:
         self._now = clock_now
         self.prices = dict(prices)
-        self.closes: dict[str, list[float]] = {}
+        self.tapes: dict[str, list[Bar]] = {}
         self.quote_calls: list[list[str]] = []
         self.bars_calls: list[str] = []
+        self.bars_starts: list[datetime | None] = []
+        self.sentiment_calls: list[str] = []
+        self.sentiment: dict[str, SentimentVerdict] = {}
+        self.sentiment_unsupported = False
         self.quote_failure: Exception | None = None
         self.quote_errors: dict[str, str] = {}
         self.bars_failures: dict[str, Exception] = {}
@@ -63,6 +78,21 @@ class FakeMarketData:
         self.ready = True
         self.bars_in_flight = 0
         self.max_bars_in_flight = 0
+
+    def set_closes(self, symbol: str, closes: Sequence[float]) -> None:
+        """Replace the tape: these closes, the last bar completing now."""
+        self.tapes[symbol] = bars_from_closes(closes, self._now())
+
+    def extend(self, symbol: str, closes: Sequence[float]) -> None:
+        """Append bars after the tape's last one (they complete as the clock advances)."""
+        tape = self._tape(symbol)
+        for close in closes:
+            tape.append(bar_at(tape[-1].start_time + MINUTE, close))
+
+    def _tape(self, symbol: str) -> list[Bar]:
+        if symbol not in self.tapes:
+            self.set_closes(symbol, wavy_closes(self.prices[symbol], count=120))
+        return self.tapes[symbol]
 
     async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         self.quote_calls.append(list(symbols))
@@ -89,23 +119,38 @@ class FakeMarketData:
                 errors[symbol] = "unknown symbol"
         return quotes, errors
 
-    async def get_bars(self, symbol: str, timeframe: Timeframe, limit: int) -> BarSeries:
+    async def get_bars(
+        self, symbol: str, timeframe: Timeframe, limit: int, start: datetime | None = None
+    ) -> BarSeries:
         assert timeframe is Timeframe.ONE_MINUTE
         self.bars_calls.append(symbol)
+        self.bars_starts.append(start)
         self.bars_in_flight += 1
         self.max_bars_in_flight = max(self.max_bars_in_flight, self.bars_in_flight)
         await asyncio.sleep(0)  # let other symbols' fetches start
         self.bars_in_flight -= 1
         if symbol in self.bars_failures:
             raise self.bars_failures[symbol]
-        closes = self.closes.get(symbol) or wavy_closes(self.prices[symbol])
+        done = [b for b in self._tape(symbol) if b.start_time + MINUTE <= self._now()]
+        if start is None:
+            chosen = done[-limit:]
+        else:
+            chosen = [b for b in done if b.start_time >= start][:limit]
         return BarSeries(
             symbol=symbol,
-            bars=bars_from_closes(closes[-limit:], self._now()),
+            bars=tuple(chosen),
             provider="synthetic",
             cache_status=CacheStatus.HIT_LOCAL,
             age_ms=250,
         )
+
+    async def get_sentiment(self, symbol: str) -> SentimentVerdict:
+        self.sentiment_calls.append(symbol)
+        if self.sentiment_unsupported:
+            raise SentimentUnsupported("market gateway GetSentiment: UNIMPLEMENTED")
+        if symbol not in self.sentiment:
+            raise GatewayUnavailable("market gateway GetSentiment: UNAVAILABLE: no provider")
+        return self.sentiment[symbol]
 
     async def check_ready(self) -> bool:
         return self.ready
@@ -117,20 +162,122 @@ class FakeSignalSink:
     def __init__(self) -> None:
         self.recorded: list[Signal] = []
         self.calls = 0
+        self.batch_sizes: list[int] = []
         self.failures_left = 0
+        self.down = False
         self.rejected_ids: set[str] = set()
+        self.duplicates = 0
+        self.lose_ack_once = False  # store the batch, then fail as if the answer was lost
 
     async def record(self, signals: Sequence[Signal]) -> tuple[int, int]:
         self.calls += 1
-        if self.failures_left > 0:
-            self.failures_left -= 1
+        if self.down or self.failures_left > 0:
+            self.failures_left = max(0, self.failures_left - 1)
             raise SinkUnavailable("tracker RecordSignals: UNAVAILABLE: connection refused")
         if any(s.signal_id in self.rejected_ids for s in signals):
             raise SinkRejected("tracker RecordSignals: INVALID_ARGUMENT: bad signal")
+        self.batch_sizes.append(len(signals))
         known = {s.signal_id for s in self.recorded}
         fresh = [s for s in signals if s.signal_id not in known]
         self.recorded.extend(fresh)
+        self.duplicates += len(signals) - len(fresh)
+        if self.lose_ack_once:
+            self.lose_ack_once = False
+            raise SinkUnavailable("tracker RecordSignals: DEADLINE_EXCEEDED")
         return len(fresh), len(signals) - len(fresh)
+
+
+class FakeCalibrations:
+    """Calibrations by symbol; `down` makes every call CalibrationUnavailable."""
+
+    def __init__(self) -> None:
+        self.by_symbol: dict[str, Calibration] = {}
+        self.calls: list[str] = []
+        self.down = False
+
+    async def get_calibration(self, symbol: str) -> Calibration | None:
+        self.calls.append(symbol)
+        if self.down:
+            raise CalibrationUnavailable("tracker GetCalibration: UNAVAILABLE")
+        return self.by_symbol.get(symbol)
+
+
+class FakeOutbox:
+    """The Outbox port in memory; `rows` survive a simulated restart when shared."""
+
+    def __init__(self, capacity: int = 10_000, rows: dict[int, Signal] | None = None) -> None:
+        self.rows: dict[int, Signal] = rows if rows is not None else {}
+        self.rejected: dict[int, tuple[Signal, str]] = {}
+        self._capacity = capacity
+        self._next = max(self.rows, default=0) + 1
+        self.broken = False
+
+    @property
+    def depth(self) -> int:
+        return len(self.rows)
+
+    @property
+    def capacity(self) -> int:
+        return self._capacity
+
+    async def append(self, signals: Sequence[Signal]) -> int:
+        if self.broken:
+            raise OutboxError("outbox write failed: disk I/O error")
+        taken = list(signals[: max(0, self._capacity - self.depth)])
+        waiting = {s.signal_id for s in self.rows.values()}
+        for signal in taken:
+            if signal.signal_id not in waiting:
+                self.rows[self._next] = signal
+                self._next += 1
+        return len(taken)
+
+    async def peek(self, limit: int) -> list[OutboxEntry]:
+        return [OutboxEntry(i, s) for i, s in sorted(self.rows.items())[:limit]]
+
+    async def remove(self, entry_ids: Sequence[int]) -> None:
+        for entry_id in entry_ids:
+            self.rows.pop(entry_id, None)
+
+    async def reject(self, entry_id: int, reason: str) -> None:
+        self.rejected[entry_id] = (self.rows.pop(entry_id), reason)
+
+
+class FakeOwnership:
+    """Owns `symbols` (settable); `claims` counts cycles that claimed."""
+
+    def __init__(self, symbols: Sequence[str], replica_id: str = "replica-a") -> None:
+        self.symbols = frozenset(symbols)
+        self._replica_id = replica_id
+        self.claims = 0
+        self.released = False
+
+    @property
+    def replica_id(self) -> str:
+        return self._replica_id
+
+    def owned(self) -> frozenset[str]:
+        return self.symbols
+
+    @contextlib.asynccontextmanager
+    async def claim(self) -> AsyncIterator[frozenset[str]]:
+        self.claims += 1
+        yield self.symbols
+
+    async def keep(self) -> None:
+        return None
+
+    async def release(self) -> None:
+        self.released = True
+
+
+class FakeCalendar:
+    def __init__(self, open_: bool = True) -> None:
+        self.open = open_
+        self.asked: list[datetime] = []
+
+    async def stocks_open(self, at: datetime) -> bool:
+        self.asked.append(at)
+        return self.open
 
 
 class SequentialIds:

@@ -1,4 +1,4 @@
-"""The engine through bootstrap() with fake market data, a fake tracker and a FakeClock."""
+"""The engine through bootstrap() with fakes: streams, pacing, tracing, config, shutdown."""
 
 from __future__ import annotations
 
@@ -13,107 +13,16 @@ from prometheus_client import REGISTRY
 from service_runtime.clock import FakeClock
 from signal_engine.bootstrap import EngineWiring, bootstrap
 from signal_engine.config import Settings
-from signal_engine.domain import GatewayUnavailable, InsufficientHistory
+from signal_engine.domain import GatewayUnavailable
 
-from .conftest import PRICES, SYMBOLS
-from .fakes import FakeMarketData, FakeSignalSink, SequentialIds, wavy_closes
+from .conftest import PRICES
+from .fakes import FakeMarketData, FakeOutbox, FakeOwnership, FakeSignalSink, wavy_closes
 
 pytestmark = pytest.mark.asyncio
 
 
-def _move(market: FakeMarketData, symbol: str, pct: float) -> None:
+def move(market: FakeMarketData, symbol: str, pct: float) -> None:
     market.prices[symbol] *= 1 + pct / 100
-
-
-async def test_one_batched_quote_call_per_cycle(wiring: EngineWiring, market: FakeMarketData):
-    result = await wiring.app.run_cycle()
-    await wiring.app.run_cycle()
-    assert market.quote_calls == [list(SYMBOLS), list(SYMBOLS)]
-    assert sorted(s.symbol for s in result.signals) == sorted(SYMBOLS)
-    assert result.failures == []
-
-
-async def test_unchanged_prices_are_skipped_and_reuse_the_signal(
-    wiring: EngineWiring, market: FakeMarketData, clock: FakeClock
-):
-    first = await wiring.app.run_cycle()
-    clock.advance(5)
-    _move(market, "AAPL", 0.3)  # below the 0.5% threshold
-    second = await wiring.app.run_cycle()
-    assert all(s.reused for s in second.signals)
-    assert {s.signal_id for s in second.signals} == {s.signal_id for s in first.signals}
-    assert len(market.bars_calls) == len(SYMBOLS)  # no bars fetched for skipped symbols
-    stats = wiring.app.stats()
-    assert (stats.symbols_processed_total, stats.symbols_skipped_total) == (12, 6)
-    assert stats.skip_rate == pytest.approx(0.5)
-    assert stats.upstream_calls_per_cycle == pytest.approx((1 + 6 + 1) / 2)
-    assert stats.cycles_total == 2 and stats.signals_published_total == 6
-
-
-async def test_a_move_of_half_a_percent_recomputes_only_that_symbol(
-    wiring: EngineWiring, market: FakeMarketData
-):
-    first = await wiring.app.run_cycle()
-    market.bars_calls.clear()
-    _move(market, "TSLA", -0.6)
-    second = await wiring.app.run_cycle()
-    assert market.bars_calls == ["TSLA"]
-    fresh = [s for s in second.signals if not s.reused]
-    assert [s.symbol for s in fresh] == ["TSLA"]
-    assert fresh[0].signal_id not in {s.signal_id for s in first.signals}
-
-
-async def test_expired_signals_and_force_and_new_tunables_recompute(
-    wiring: EngineWiring, market: FakeMarketData, clock: FakeClock
-):
-    app = wiring.app
-    await app.run_cycle()
-    clock.advance(app.tunables.horizon_seconds)
-    assert not any(s.reused for s in (await app.run_cycle()).signals)
-    assert not any(s.reused for s in (await app.generate(["AAPL"], force=True)).signals)
-    assert all(s.reused for s in (await app.generate(["AAPL"])).signals)
-    assert wiring.apply_config is not None
-    wiring.apply_config({"weights": {"rsi": 0.5}})
-    assert not any(s.reused for s in (await app.generate(["AAPL"])).signals)
-
-
-async def test_most_volatile_symbol_is_processed_first(
-    wiring: EngineWiring, market: FakeMarketData
-):
-    await wiring.app.run_cycle()
-    market.bars_calls.clear()
-    for symbol, pct in {"MSFT": 0.8, "ETH-USD": -3.0, "AAPL": 1.5}.items():
-        _move(market, symbol, pct)
-    result = await wiring.app.run_cycle()
-    assert market.bars_calls == ["ETH-USD", "AAPL", "MSFT"]
-    assert [s.symbol for s in result.signals][:3] == ["ETH-USD", "AAPL", "MSFT"]
-
-
-async def test_sink_failure_then_recovery_delivers_each_signal_exactly_once(
-    wiring: EngineWiring, sink: FakeSignalSink, market: FakeMarketData, clock: FakeClock
-):
-    sink.failures_left = 1
-    first = await wiring.app.run_cycle()
-    assert sink.recorded == [] and wiring.app.stats().pending_deliveries == 6
-    assert await wiring.app.deliver_pending() == 0  # backing off: no new attempt yet
-    assert sink.calls == 1
-    clock.advance(5)
-    _move(market, "NVDA", 1.0)
-    second = await wiring.app.run_cycle()
-    new_ids = {s.signal_id for s in first.signals} | {s.signal_id for s in second.signals}
-    recorded = [s.signal_id for s in sink.recorded]
-    assert sorted(recorded) == sorted(new_ids) and len(recorded) == 7
-    assert wiring.app.stats().pending_deliveries == 0
-    assert not any(s.reused for s in sink.recorded)
-
-
-async def test_a_rejected_signal_is_dropped_and_the_rest_delivered(
-    wiring: EngineWiring, sink: FakeSignalSink, ids: SequentialIds
-):
-    sink.rejected_ids = {"00000000-0000-4000-8000-000000000003"}
-    await wiring.app.run_cycle()
-    assert len(sink.recorded) == 5
-    assert wiring.app.stats().pending_deliveries == 0
 
 
 async def test_gateway_failure_serves_last_signals_marked_stale(
@@ -129,7 +38,11 @@ async def test_gateway_failure_serves_last_signals_marked_stale(
     assert len(sink.recorded) == 6  # stale copies are not new signals
     market.quote_failure = None
     third = await wiring.app.generate()
-    assert not any(s.stale or s.reused for s in third.signals)  # stale ones are recomputed
+    # stale ones are recomputed; the same data gives the same signals again, which are
+    # not re-published (deduplication): the earlier ones come back, fresh
+    assert not any(s.stale for s in third.signals) and all(s.reused for s in third.signals)
+    assert {s.signal_id for s in third.signals} == {s.signal_id for s in first.signals}
+    assert len(sink.recorded) == 6 and wiring.app.stats().signals_deduplicated_total == 6
 
 
 async def test_gateway_failure_with_nothing_to_serve_raises(
@@ -143,23 +56,25 @@ async def test_gateway_failure_with_nothing_to_serve_raises(
 
 async def test_per_symbol_failures_are_reported(wiring: EngineWiring, market: FakeMarketData):
     market.quote_errors = {"TSLA": "every provider failed"}
-    market.closes["NVDA"] = wavy_closes(480.0, count=10)
-    market.bars_failures["MSFT"] = InsufficientHistory("0 bars, need at least 15")
+    market.set_closes("NVDA", wavy_closes(480.0, count=10))
+    market.bars_failures["MSFT"] = GatewayUnavailable("market gateway GetBars: UNAVAILABLE")
     result = await wiring.app.generate(["AAPL", "TSLA", "NVDA", "MSFT", "ZZZZ"])
     assert [s.symbol for s in result.signals] == ["AAPL"]
     failures = {f.symbol: f.message for f in result.failures}
     assert failures["TSLA"] == "every provider failed"
-    assert "10 bars" in failures["NVDA"] and "0 bars" in failures["MSFT"]
+    assert "10 bars" in failures["NVDA"] and "GetBars" in failures["MSFT"]
     assert failures["ZZZZ"] == "unknown symbol"
 
 
 async def test_stream_subscribers_get_new_signals_of_their_symbols(
-    wiring: EngineWiring, market: FakeMarketData
+    wiring: EngineWiring, market: FakeMarketData, clock: FakeClock
 ):
     async with wiring.app.subscribe(["btc/usd"]) as subscription:
         await wiring.app.run_cycle()
+        clock.advance(5)
         await wiring.app.run_cycle()  # all reused: nothing new to stream
-        _move(market, "BTC-USD", 2.0)
+        clock.advance(5)
+        move(market, "BTC-USD", 2.0)
         await wiring.app.run_cycle()
         received = [await subscription.__anext__(), await subscription.__anext__()]
         assert [s.symbol for s in received] == ["BTC-USD", "BTC-USD"]
@@ -167,9 +82,8 @@ async def test_stream_subscribers_get_new_signals_of_their_symbols(
 
 
 async def test_run_cycles_paces_cycles_and_never_overlaps(
-    settings: Settings, clock: FakeClock, market: FakeMarketData, sink: FakeSignalSink
+    wiring: EngineWiring, clock: FakeClock, market: FakeMarketData
 ):
-    wiring = await bootstrap(settings, clock=clock, market=market, sink=sink)
     stop = asyncio.Event()
     starts: list[float] = []
 
@@ -184,18 +98,26 @@ async def test_run_cycles_paces_cycles_and_never_overlaps(
     await wiring.app.run_cycles(stop)
     assert starts == [0.0, 5.0, 12.0, 17.0]
     assert wiring.app.stats().cycles_total == 4
-    await wiring.exit_stack.aclose()
 
 
-async def test_cycle_metric_span_and_trace_id(
-    settings: Settings, clock: FakeClock, market: FakeMarketData, sink: FakeSignalSink
-):
+async def test_a_request_waits_for_the_running_cycle(wiring: EngineWiring, market: FakeMarketData):
+    market.block_quotes = asyncio.Event()
+    cycle = asyncio.create_task(wiring.app.run_cycle())
+    await asyncio.sleep(0)
+    request = asyncio.create_task(wiring.app.generate(["AAPL"]))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert len(market.quote_calls) == 1  # the request has not started its pass
+    market.block_quotes.set()
+    await asyncio.gather(cycle, request)
+    assert len(market.quote_calls) == 2
+
+
+async def test_cycle_metric_span_and_trace_id(settings: Settings, fakes: dict[str, object]):
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
-    wiring = await bootstrap(
-        settings, clock=clock, market=market, sink=sink, tracer_provider=provider
-    )
+    wiring = await bootstrap(settings, tracer_provider=provider, **fakes)  # type: ignore[arg-type]
     metric = "argo_signal_generation_duration_seconds_count"
     before = REGISTRY.get_sample_value(metric) or 0.0
     result = await wiring.app.run_cycle()
@@ -218,10 +140,11 @@ async def test_performance_report_and_readiness(wiring: EngineWiring, market: Fa
         "total_symbols_processed",
         "cycle_time_p50_ms",
         "cycle_time_p99_ms",
-        "pending_deliveries",
+        "outbox_depth",
     ):
         assert key in report
     assert report["total_symbols_processed"] == 6
+    assert report["symbols_owned"] == 6 and report["replica_id"] == "replica-a"
     assert wiring.service_names == ["argo.signals.v1.SignalEngine"]
     assert wiring.ready is not None and await wiring.ready()
     market.ready = False
@@ -243,23 +166,25 @@ async def test_latest_without_symbols_lists_every_signal(wiring: EngineWiring):
     assert sorted(s.symbol for s in signals) == sorted(PRICES) and missing == []
 
 
-async def test_bars_are_fetched_with_bounded_concurrency(
-    wiring: EngineWiring, market: FakeMarketData
+async def test_shutdown_ends_streams_tries_once_more_keeps_the_rest_and_releases_leases(
+    settings: Settings,
+    fakes: dict[str, object],
+    sink: FakeSignalSink,
+    outbox: FakeOutbox,
+    ownership: FakeOwnership,
 ):
-    assert wiring.apply_config is not None
-    wiring.apply_config({"max_concurrency": 2})
-    await wiring.app.run_cycle()
-    assert len(market.bars_calls) == 6 and market.max_bars_in_flight == 2
-
-
-async def test_shutdown_makes_a_last_delivery_attempt_despite_backoff(
-    settings: Settings, clock: FakeClock, market: FakeMarketData, sink: FakeSignalSink
-):
-    wiring = await bootstrap(settings, clock=clock, market=market, sink=sink)
+    wiring = await bootstrap(settings, **fakes)  # type: ignore[arg-type]
     sink.failures_left = 1
     await wiring.app.run_cycle()
-    assert sink.recorded == []
+    assert sink.recorded == [] and wiring.app.delivery.tracker_away
     async with wiring.app.subscribe() as subscription:
-        await wiring.exit_stack.aclose()
+        assert wiring.on_shutdown is not None
+        await wiring.on_shutdown()
         assert [s async for s in subscription] == []  # the stream ended
-    assert len(sink.recorded) == 6
+    sink.down = True
+    await wiring.exit_stack.aclose()
+    assert outbox.depth == 6 and ownership.released  # kept for the next start
+    sink.down = False
+    again = await bootstrap(settings, **fakes)  # type: ignore[arg-type]
+    await again.exit_stack.aclose()  # the next process's last attempt delivers them
+    assert len(sink.recorded) == 6 and outbox.depth == 0

@@ -18,15 +18,17 @@ from argo.signals.v1 import signals_pb2
 from argo.tracker.v1 import tracker_pb2, tracker_pb2_grpc
 from service_runtime.channels import open_channel
 from signal_engine.adapters.market_gateway_client import GatewayMarketData
-from signal_engine.adapters.tracker_client import TrackerSignalSink
+from signal_engine.adapters.tracker_client import TrackerCalibrations, TrackerSignalSink
 from signal_engine.domain import (
     Action,
     CacheStatus,
+    CalibrationUnavailable,
     GatewayError,
     GatewayRejected,
     GatewayTimeout,
     GatewayUnavailable,
     Regime,
+    SentimentUnsupported,
     Signal,
     SinkRejected,
     SinkUnavailable,
@@ -128,11 +130,42 @@ class FakeGateway(marketdata_pb2_grpc.MarketGatewayServicer):
             age_ms=3000,
         )
 
+    async def GetSentiment(self, request, context):
+        self.requests.append(request)
+        await self._maybe_fail(context)
+        return self.sentiment
+
+    sentiment = md.GetSentimentResponse(
+        symbol="AAPL",
+        score=-0.4,
+        confidence=0.7,
+        rationale="guidance cut",
+        provider="XAI",
+        time=_ts(QUOTE_TIME),
+        cache_status=md.CACHE_STATUS_HIT_SHARED,
+        age_ms=2000,
+    )
+
 
 class FakeTracker(tracker_pb2_grpc.TrackerServicer):
     def __init__(self) -> None:
         self.requests: list[Any] = []
         self.failure: Failure | None = None
+        self.calibration = tracker_pb2.GetCalibrationResponse(
+            symbol="AAPL",
+            method=tracker_pb2.CALIBRATION_METHOD_ISOTONIC,
+            points=[
+                tracker_pb2.CalibrationPoint(raw_confidence=0.0, probability=0.1),
+                tracker_pb2.CalibrationPoint(raw_confidence=100.0, probability=0.9),
+            ],
+            sample_size=400,
+        )
+
+    async def GetCalibration(self, request, context):
+        self.requests.append(request)
+        if self.failure is not None:
+            await self.failure.apply(context)
+        return self.calibration
 
     async def RecordSignals(self, request, context):
         self.requests.append(request)
@@ -161,6 +194,14 @@ async def market(fakes) -> AsyncIterator[tuple[FakeGateway, GatewayMarketData]]:
     gateway, _, address = fakes
     channel = open_channel(address)
     yield gateway, GatewayMarketData(channel, deadline_seconds=2.0)
+    await channel.close()
+
+
+@pytest_asyncio.fixture
+async def tracker_calibrations(fakes) -> AsyncIterator[tuple[FakeTracker, TrackerCalibrations]]:
+    _, tracker, address = fakes
+    channel = open_channel(address)
+    yield tracker, TrackerCalibrations(channel, deadline_seconds=2.0)
     await channel.close()
 
 
@@ -206,6 +247,60 @@ async def test_bars_mapping(market) -> None:
     assert (series.bars[2].high, series.bars[2].low, series.bars[2].volume) == (103, 101, 20.0)
     assert series.provider == "synthetic" and series.age_ms == 3000
     assert series.cache_status is CacheStatus.STALE
+
+
+async def test_new_bars_are_asked_for_from_a_start_time(market) -> None:
+    gateway, client = market
+    start = datetime(2026, 11, 17, 15, 2, tzinfo=UTC)
+    await client.get_bars("AAPL", Timeframe.ONE_MINUTE, 100, start=start)
+    request = gateway.requests[0]
+    assert request.HasField("start_time") and not request.HasField("end_time")
+    assert request.start_time.ToDatetime(tzinfo=UTC) == start and request.limit == 100
+
+
+async def test_sentiment_mapping(market) -> None:
+    gateway, client = market
+    verdict = await client.get_sentiment("aapl")
+    assert gateway.requests[0].symbol == "aapl"
+    assert (verdict.symbol, verdict.provider, verdict.score, verdict.confidence) == (
+        "AAPL",
+        "xai",
+        -0.4,
+        0.7,
+    )
+    assert verdict.time == QUOTE_TIME and verdict.age_ms == 2000
+    assert verdict.cache_status is CacheStatus.HIT_SHARED and verdict.rationale == "guidance cut"
+
+
+async def test_sentiment_unimplemented_or_malformed(market) -> None:
+    gateway, client = market
+    gateway.failure = Failure(grpc.StatusCode.UNIMPLEMENTED, "arrives with issue #4")
+    with pytest.raises(SentimentUnsupported):
+        await client.get_sentiment("AAPL")
+    gateway.failure = Failure(grpc.StatusCode.UNAVAILABLE, "no provider enabled")
+    with pytest.raises(GatewayUnavailable):
+        await client.get_sentiment("AAPL")
+    gateway.failure = None
+    gateway.sentiment = md.GetSentimentResponse(symbol="AAPL", score=3.0, provider="xai")
+    with pytest.raises(GatewayError, match="score"):
+        await client.get_sentiment("AAPL")
+
+
+async def test_calibration_mapping_and_no_calibration(tracker_calibrations) -> None:
+    tracker, client = tracker_calibrations
+    calibration = await client.get_calibration("AAPL")
+    assert calibration is not None and calibration.points == ((0.0, 0.1), (100.0, 0.9))
+    assert calibration.apply(50.0) == pytest.approx(50.0)
+    assert tracker.requests[0].symbol == "AAPL"
+    for code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.UNIMPLEMENTED):
+        tracker.failure = Failure(code, "none")
+        assert await client.get_calibration("AAPL") is None
+    tracker.failure = Failure(grpc.StatusCode.UNAVAILABLE, "database down")
+    with pytest.raises(CalibrationUnavailable, match="UNAVAILABLE"):
+        await client.get_calibration("AAPL")
+    tracker.failure = None
+    tracker.calibration.points[0].probability = 1.5  # malformed: ignored
+    assert await client.get_calibration("AAPL") is None
 
 
 @pytest.mark.parametrize(
@@ -275,6 +370,8 @@ SIGNAL = Signal(
             data_age_ms=80,
             provider="alpaca",
             cache_status=CacheStatus.STREAM,
+            raw_contribution=71.5,
+            contribution=71.5,
         ),
     ),
     trace_id="0af7651916cd43dd8448eb211c80319c",
@@ -290,6 +387,7 @@ async def test_record_signals_sends_the_mapped_batch(sink) -> None:
     assert (sent.entry_price, sent.target_price, sent.stop_price) == (64000.0, 63000.0, 64500.0)
     assert sent.create_time.ToDatetime(tzinfo=UTC) == SIGNAL.create_time
     assert sent.lineage[0].cache_status == md.CACHE_STATUS_STREAM
+    assert (sent.lineage[0].contribution, sent.lineage[0].raw_contribution) == (71.5, 71.5)
     assert sent.trace_id == SIGNAL.trace_id
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from service_runtime.settings import ConfigError
 from signal_engine.config import load_settings, parse_tunables
-from signal_engine.domain import Tunables
+from signal_engine.domain import TECHNICAL_SOURCES, Tunables
 
 
 def test_defaults() -> None:
@@ -17,6 +17,32 @@ def test_defaults() -> None:
     assert settings.tracker_addr == "127.0.0.1:50053"
     assert settings.symbols == ("AAPL", "NVDA", "TSLA", "MSFT", "BTC-USD", "ETH-USD")
     assert settings.cycle_seconds == 5.0
+    assert (settings.outbox_dir, settings.outbox_max_signals) == ("./var/outbox", 100_000)
+    assert settings.redis_url is None and settings.lease_seconds == 10.0
+    assert settings.redis_key_prefix == "argo:signal-engine" and settings.replica_id == ""
+
+
+def test_engine_variables() -> None:
+    settings = load_settings(
+        {
+            "ENGINE_OUTBOX_DIR": "/data/outbox",
+            "ENGINE_OUTBOX_MAX_SIGNALS": "500",
+            "REDIS_URL": "redis://:secret@redis:6379/0",
+            "ENGINE_LEASE_SECONDS": "3",
+            "ENGINE_REDIS_KEY_PREFIX": "test:engine",
+            "ENGINE_REPLICA_ID": "engine-0",
+        }
+    )
+    assert (settings.outbox_dir, settings.outbox_max_signals) == ("/data/outbox", 500)
+    assert settings.redis_url == "redis://:secret@redis:6379/0"
+    assert (settings.lease_seconds, settings.redis_key_prefix) == (3.0, "test:engine")
+    assert settings.replica_id == "engine-0"
+
+
+def test_a_bad_redis_url_is_named_without_echoing_it() -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL") as caught:
+        load_settings({"REDIS_URL": "http://user:secret@redis"})
+    assert "secret" not in str(caught.value)
 
 
 def test_environment_overrides_and_symbols_are_canonical() -> None:
@@ -44,6 +70,9 @@ def test_environment_overrides_and_symbols_are_canonical() -> None:
         ({"SYMBOLS": "AAPL,??"}, "SYMBOLS"),
         ({"MARKET_GATEWAY_ADDR": "nohost"}, "MARKET_GATEWAY_ADDR"),
         ({"TRACKER_ADDR": "tracker:99999"}, "TRACKER_ADDR"),
+        ({"ENGINE_OUTBOX_MAX_SIGNALS": "0"}, "ENGINE_OUTBOX_MAX_SIGNALS"),
+        ({"ENGINE_LEASE_SECONDS": "0.1"}, "ENGINE_LEASE_SECONDS"),
+        ({"ENGINE_REDIS_KEY_PREFIX": "a{b}"}, "ENGINE_REDIS_KEY_PREFIX"),
     ],
 )
 def test_bad_values_name_the_variable(environ: dict[str, str], variable: str) -> None:
@@ -70,7 +99,11 @@ def test_tunables_from_top_level_or_section() -> None:
     [
         ({"weights": {"rsi": -1}}, "weights.rsi"),
         ({"weights": {"astrology": 1}}, "weights.astrology"),
-        ({"weights": {s: 0 for s in ("ma_crossover", "rsi", "macd", "momentum")}}, "weights"),
+        ({"weights": {s: 0 for s in TECHNICAL_SOURCES}}, "weights"),
+        ({"weights": {"sentiment:": 1}}, "weights.sentiment:"),
+        ({"dedup_window_seconds": -1}, "dedup_window_seconds"),
+        ({"quiet_poll_multiplier": 0.5}, "quiet_poll_multiplier"),
+        ({"sentiment_refresh_seconds": 0}, "sentiment_refresh_seconds"),
         ({"buy_threshold": 0}, "buy_threshold"),
         ({"sell_threshold": 1.5}, "sell_threshold"),
         ({"skip_threshold_pct": -0.1}, "skip_threshold_pct"),

@@ -96,3 +96,25 @@ def test_efficiency_ratio_net_move_over_path() -> None:
     assert ind.efficiency_ratio([1, 2, 1, 2, 3], 4) == pytest.approx(0.5)
     assert ind.efficiency_ratio([1, 2, 3, 4, 5], 4) == pytest.approx(1.0)
     assert ind.efficiency_ratio([2, 2, 2, 2, 2], 4) == 0.0
+
+
+def test_bollinger_position_by_hand() -> None:
+    # window 2, 4, 6, 8: mean 5, population stdev sqrt(5); close 8 -> (8-5)/(2*sqrt 5)
+    assert ind.bollinger_position([2, 4, 6, 8], 4) == pytest.approx(3 / (2 * math.sqrt(5)))
+    assert ind.bollinger_position([3, 3, 3, 3], 4) == 0.0
+    assert ind.bollinger_position([1, 2, 3], 4) is None
+
+
+def test_the_snapshot_has_each_indicator_once_its_history_allows() -> None:
+    closes = [100 + (i % 7) - (i % 3) * 0.5 for i in range(40)]
+    bars = [_bar(c + 0.5, c - 0.5, c) for c in closes]
+    values = ind.indicator_values(bars)
+    assert values.bars == 40 and values.last_close == closes[-1]
+    assert values.sma_slow == ind.sma(closes, 21) and values.rsi == ind.rsi(closes, 14)
+    line, signal, histogram = ind.macd(closes) or (0.0, 0.0, 0.0)
+    assert (values.macd_line, values.macd_signal) == (line, signal)
+    assert values.macd_histogram == pytest.approx(histogram)
+    assert values.volatility == ind.realised_volatility(closes, 60)
+    short = ind.indicator_values(bars[:12])
+    assert short.rsi is None and short.atr is None and short.macd_line is None
+    assert short.momentum == ind.momentum(closes[:12], 10)

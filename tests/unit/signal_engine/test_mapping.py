@@ -33,11 +33,15 @@ def test_stats_mapping() -> None:
         symbols_processed_total=8,
         symbols_skipped_total=2,
         signals_published_total=6,
-        pending_deliveries=4,
+        signals_deduplicated_total=1,
+        outbox_depth=4,
+        outbox_refused_total=5,
         delivered_total=2,
         stream_dropped_total=0,
         last_cycle_time=ended,
         symbols=("AAPL",),
+        configured_symbols=("AAPL", "MSFT"),
+        replica_id="engine-1",
     )
     reply = mapping.stats_to_pb(stats)
     assert reply == pb.GetEngineStatsResponse(
@@ -52,6 +56,11 @@ def test_stats_mapping() -> None:
         outbox_depth=4,
         symbols=["AAPL"],
         last_cycle_time=mapping.timestamp_to_pb(ended),
+        replica_id="engine-1",
+        configured_symbols=["AAPL", "MSFT"],
+        outbox_refused_total=5,
+        signals_deduplicated_total=1,
+        delivered_total=2,
     )
 
 

@@ -11,6 +11,7 @@ import pytest_asyncio
 
 from argo.signals.v1 import signals_pb2 as pb
 from argo.signals.v1 import signals_pb2_grpc
+from service_runtime.clock import FakeClock
 from service_runtime.grpc_errors import field_violations
 from signal_engine.bootstrap import EngineWiring
 from signal_engine.domain import GatewayUnavailable
@@ -49,8 +50,11 @@ async def test_generate_signals_maps_every_field(stub, wiring: EngineWiring) -> 
     assert signal.confidence == domain.confidence and signal.entry_price == 190.0
     assert signal.create_time.ToDatetime().isoformat() == "2026-11-17T15:30:00"
     assert signal.expire_time.seconds - signal.create_time.seconds == 900
-    assert [c.source for c in signal.lineage] == ["ma_crossover", "rsi", "macd", "momentum"]
-    assert signal.lineage[0].provider == "synthetic" and signal.lineage[0].data_age_ms == 250
+    sources = ["ma_crossover", "rsi", "macd", "momentum", "bollinger"]
+    assert [c.source for c in signal.lineage] == sources
+    assert signal.lineage[0].provider == "synthetic" and signal.lineage[0].data_age_ms == 0
+    assert [c.contribution for c in signal.lineage] == [p.contribution for p in domain.lineage]
+    assert sum(c.raw_contribution for c in signal.lineage) == pytest.approx(signal.confidence)
     assert not signal.reused and not signal.stale
 
 
@@ -135,16 +139,19 @@ async def test_stream_delivers_new_signals_and_ends_cleanly_on_cancel(
     assert call.cancelled()
 
 
-async def test_engine_stats(stub, wiring: EngineWiring) -> None:
+async def test_engine_stats(stub, wiring: EngineWiring, clock: FakeClock) -> None:
     empty = await stub.GetEngineStats(pb.GetEngineStatsRequest(), timeout=5)
     assert empty.cycles_total == 0 and not empty.HasField("last_cycle_time")
     await wiring.app.run_cycle()
+    clock.advance(5)
     await wiring.app.run_cycle()
     stats = await stub.GetEngineStats(pb.GetEngineStatsRequest(), timeout=5)
     assert stats.cycles_total == 2
     assert stats.symbols_processed_total == 12 and stats.symbols_skipped_total == 6
     assert stats.skip_rate == pytest.approx(0.5)
     assert stats.signals_published_total == 6 and stats.outbox_depth == 0
-    assert stats.upstream_calls_per_cycle == pytest.approx(4.0)
+    assert stats.upstream_calls_per_cycle == pytest.approx((1 + 6 + 6 + 1) / 2)
     assert stats.HasField("last_cycle_time")
     assert list(stats.symbols) == ["AAPL", "NVDA", "TSLA", "MSFT", "BTC-USD", "ETH-USD"]
+    assert list(stats.configured_symbols) == list(stats.symbols)
+    assert stats.replica_id == "replica-a" and stats.delivered_total == 6

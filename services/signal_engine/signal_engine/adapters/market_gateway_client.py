@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import datetime
 
 import grpc
 import structlog
@@ -15,8 +16,17 @@ from signal_engine.adapters.market_gateway_mapping import (
     bars_from_pb,
     error_from_rpc,
     quotes_from_pb,
+    sentiment_from_pb,
+    timestamp_to_pb,
 )
-from signal_engine.domain import BarSeries, GatewayUnavailable, Quote, Timeframe
+from signal_engine.domain import (
+    BarSeries,
+    GatewayError,
+    GatewayUnavailable,
+    Quote,
+    SentimentVerdict,
+    Timeframe,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -46,10 +56,14 @@ class GatewayMarketData:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
         return quotes_from_pb(list(symbols), response)
 
-    async def get_bars(self, symbol: str, timeframe: Timeframe, limit: int) -> BarSeries:
+    async def get_bars(
+        self, symbol: str, timeframe: Timeframe, limit: int, start: datetime | None = None
+    ) -> BarSeries:
         request = pb.GetBarsRequest(
             symbol=symbol, timeframe=TIMEFRAME_TO_PB[timeframe], limit=limit
         )
+        if start is not None:
+            request.start_time.CopyFrom(timestamp_to_pb(start))
         try:
             response = await self._stub.GetBars(request, timeout=self._deadline)
         except grpc.aio.AioRpcError as e:
@@ -57,6 +71,19 @@ class GatewayMarketData:
         except grpc.aio.UsageError as e:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
         return bars_from_pb(response)
+
+    async def get_sentiment(self, symbol: str) -> SentimentVerdict:
+        request = pb.GetSentimentRequest(symbol=symbol)
+        try:
+            response = await self._stub.GetSentiment(request, timeout=self._deadline)
+        except grpc.aio.AioRpcError as e:
+            raise error_from_rpc(e, "GetSentiment") from e
+        except grpc.aio.UsageError as e:
+            raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
+        try:
+            return sentiment_from_pb(response)
+        except ValueError as e:
+            raise GatewayError(f"market gateway GetSentiment: bad verdict: {e}") from e
 
     async def check_ready(self) -> bool:
         """True when the channel is connected (or connects within a second)."""

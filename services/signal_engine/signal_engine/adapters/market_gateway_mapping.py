@@ -6,9 +6,10 @@ Pure functions; protobuf types stop here.
 from __future__ import annotations
 
 import math
-from datetime import UTC
+from datetime import UTC, datetime
 
 import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from signal_engine.domain import (
@@ -20,6 +21,8 @@ from signal_engine.domain import (
     GatewayTimeout,
     GatewayUnavailable,
     Quote,
+    SentimentUnsupported,
+    SentimentVerdict,
     Timeframe,
     UnknownSymbol,
 )
@@ -85,6 +88,32 @@ def quotes_from_pb(
     return quotes, errors
 
 
+def timestamp_to_pb(instant: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(instant)
+    return stamp
+
+
+def sentiment_from_pb(message: pb.GetSentimentResponse) -> SentimentVerdict:
+    """A domain verdict; raise ValueError on a score or confidence out of range."""
+    if not (math.isfinite(message.score) and -1.0 <= message.score <= 1.0):
+        raise ValueError(f"score must be within -1..1, got {message.score!r}")
+    if not (math.isfinite(message.confidence) and 0.0 <= message.confidence <= 1.0):
+        raise ValueError(f"confidence must be within 0..1, got {message.confidence!r}")
+    if not message.provider:
+        raise ValueError("the verdict names no provider")
+    return SentimentVerdict(
+        symbol=message.symbol,
+        provider=message.provider.lower(),
+        score=message.score,
+        confidence=message.confidence,
+        time=message.time.ToDatetime(tzinfo=UTC) if message.HasField("time") else None,
+        age_ms=max(0, message.age_ms),
+        cache_status=_cache_status(message.cache_status),
+        rationale=message.rationale,
+    )
+
+
 def bars_from_pb(response: pb.GetBarsResponse) -> BarSeries:
     return BarSeries(
         symbol=response.symbol,
@@ -121,6 +150,8 @@ def error_from_rpc(error: grpc.aio.AioRpcError, call: str) -> GatewayError:
     message = f"market gateway {call}: {code.name}: {error.details() or ''}".rstrip(": ")
     if code == grpc.StatusCode.DEADLINE_EXCEEDED:
         return GatewayTimeout(message)
+    if code == grpc.StatusCode.UNIMPLEMENTED and call == "GetSentiment":
+        return SentimentUnsupported(message)
     if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.RESOURCE_EXHAUSTED):
         return GatewayUnavailable(message, retry_after_ms=_retry_after_ms(error))
     if code == grpc.StatusCode.NOT_FOUND:

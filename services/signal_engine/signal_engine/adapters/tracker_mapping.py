@@ -3,16 +3,18 @@ domain SinkErrors. Pure functions; protobuf types stop here."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from argo.marketdata.v1 import marketdata_pb2 as md_pb
 from argo.signals.v1 import signals_pb2 as pb
+from argo.tracker.v1 import tracker_pb2
 from signal_engine.domain import (
     Action,
     CacheStatus,
+    Calibration,
     Regime,
     Signal,
     SinkError,
@@ -60,6 +62,8 @@ def _contribution_to_pb(part: SourceContribution) -> pb.SourceContribution:
         data_age_ms=part.data_age_ms,
         provider=part.provider,
         cache_status=CACHE_STATUS_TO_PB[part.cache_status],
+        contribution=part.contribution,
+        raw_contribution=part.raw_contribution,
     )
 
 
@@ -89,3 +93,15 @@ def error_from_rpc(error: grpc.aio.AioRpcError) -> SinkError:
     if code in _REJECTED:
         return SinkRejected(message)
     return SinkUnavailable(message)
+
+
+def calibration_from_pb(response: tracker_pb2.GetCalibrationResponse) -> Calibration:
+    """A domain calibration; raise ValueError when the knots are malformed."""
+    return Calibration(
+        symbol=response.symbol,
+        points=tuple((p.raw_confidence, p.probability) for p in response.points),
+        global_fallback=response.global_fallback,
+        fit_time=response.fit_time.ToDatetime(tzinfo=UTC)
+        if response.HasField("fit_time")
+        else None,
+    )

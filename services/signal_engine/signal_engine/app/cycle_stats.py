@@ -31,11 +31,15 @@ class EngineStats:
     symbols_processed_total: int
     symbols_skipped_total: int
     signals_published_total: int
-    pending_deliveries: int
+    signals_deduplicated_total: int
+    outbox_depth: int
+    outbox_refused_total: int
     delivered_total: int
     stream_dropped_total: int
     last_cycle_time: datetime | None
-    symbols: tuple[str, ...]
+    symbols: tuple[str, ...]  # owned by this replica now
+    configured_symbols: tuple[str, ...]
+    replica_id: str
 
 
 class CycleStats:
@@ -48,6 +52,7 @@ class CycleStats:
         self.processed = 0
         self.skipped = 0
         self.published = 0
+        self.deduplicated = 0
         self.last_cycle_time: datetime | None = None
 
     def record_cycle(self, seconds: float, upstream_calls: int, ended: datetime) -> None:
@@ -59,10 +64,13 @@ class CycleStats:
     def snapshot(
         self,
         *,
-        pending: int,
+        outbox_depth: int,
+        outbox_refused: int,
         delivered: int,
         stream_dropped: int,
         symbols: Sequence[str],
+        configured_symbols: Sequence[str],
+        replica_id: str,
     ) -> EngineStats:
         window = list(self.durations)
         return EngineStats(
@@ -77,9 +85,13 @@ class CycleStats:
             symbols_processed_total=self.processed,
             symbols_skipped_total=self.skipped,
             signals_published_total=self.published,
-            pending_deliveries=pending,
+            signals_deduplicated_total=self.deduplicated,
+            outbox_depth=outbox_depth,
+            outbox_refused_total=outbox_refused,
             delivered_total=delivered,
             stream_dropped_total=stream_dropped,
             last_cycle_time=self.last_cycle_time,
             symbols=tuple(symbols),
+            configured_symbols=tuple(configured_symbols),
+            replica_id=replica_id,
         )

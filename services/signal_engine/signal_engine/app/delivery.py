@@ -1,134 +1,183 @@
-"""Delivery of new signals to the tracker, retried with backoff while it is away.
+"""Delivery of new signals to the tracker through the durable outbox.
 
-Foundation version: the pending signals live in a bounded in-memory deque, so a restart
-loses what was not yet delivered and an overflow drops the oldest (counted and logged).
-The durable on-disk outbox that survives restarts is engine issue #5.
+Every new signal is appended to the outbox (on local disk) before anything else sees it,
+and leaves it only after the tracker acknowledged it in a RecordSignals call, so a signal
+is delivered in at least one successful call even across restarts of either side; a lost
+acknowledgement means a resend, which the tracker absorbs as a duplicate (it is idempotent
+on signal_id): every signal arrives exactly once.
 
-A signal leaves the deque only after the tracker acknowledged it, so each one is delivered
-in exactly one successful RecordSignals call; a lost acknowledgement means a resend, which
-the tracker counts as a duplicate (it is idempotent on signal_id).
+Two paths send batches (at most `batch_size` signals, oldest first), never at once:
+- inline: right after a generation appended its signals, one pass in the caller's context
+  (so the RecordSignals span joins the caller's trace) and without retries;
+- background (`run`): while entries wait after a failed pass (tracker away) or from a
+  previous run, it drains them under `resilience.Retry` (exponential backoff, full jitter),
+  cooling down between rounds of attempts. Inline passes stand aside during an outage.
+
+A batch the tracker rejects as invalid is split to isolate the bad signal(s), which are
+moved aside in the outbox (counted), and the rest delivered. When the outbox is full, new
+signals are refused (counted) and nothing already waiting is dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Sequence
 
 import structlog
+from tenacity.wait import wait_random_exponential
 
-from signal_engine.domain import Signal, SinkError, SinkRejected
-from signal_engine.ports import Clock, SignalSink
-from signal_engine.telemetry import DELIVERIES, DELIVERY_FAILURES, PENDING_DELIVERIES
+from resilience.retry import Retry
+from signal_engine.domain import OutboxError, Signal, SinkRejected, SinkUnavailable
+from signal_engine.ports import Clock, Outbox, OutboxEntry, SignalSink
+from signal_engine.telemetry import DELIVERIES, DELIVERY_FAILURES, OUTBOX_DEPTH, OUTBOX_REFUSED
 
 log = structlog.get_logger(__name__)
 
 
-class PendingDeliveries:
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, SinkUnavailable)
+
+
+class OutboxDelivery:
     def __init__(
         self,
+        outbox: Outbox,
         sink: SignalSink,
         clock: Clock,
         *,
-        capacity: int = 10_000,
         batch_size: int = 500,
-        base_backoff_seconds: float = 0.5,
-        max_backoff_seconds: float = 30.0,
+        retry: Retry | None = None,
+        idle_seconds: float = 1.0,
+        cooldown_seconds: float = 30.0,
     ) -> None:
+        self._outbox = outbox
         self._sink = sink
         self._clock = clock
-        self._capacity = capacity
         self._batch_size = batch_size
-        self._base_backoff = base_backoff_seconds
-        self._max_backoff = max_backoff_seconds
-        self._queue: deque[Signal] = deque()
-        self._in_flight: list[Signal] = []
-        self._failures = 0
-        self._next_attempt = float("-inf")
+        self._retry = retry or Retry(
+            "tracker_record_signals",
+            max_attempts=6,
+            wait=wait_random_exponential(multiplier=0.5, max=15.0),
+            is_retryable=_retryable,
+            clock=clock,
+        )
+        self._idle = idle_seconds
+        self._cooldown = cooldown_seconds
         self._lock = asyncio.Lock()
+        self._outage = False
         self.delivered_total = 0
-        self.dropped_total = 0
+        self.refused_total = 0
         self.rejected_total = 0
+        OUTBOX_DEPTH.set(outbox.depth)
 
     @property
     def depth(self) -> int:
-        return len(self._queue) + len(self._in_flight)
+        return self._outbox.depth
 
-    def add(self, signals: Sequence[Signal]) -> None:
-        self._queue.extend(signals)
-        self._enforce_capacity()
+    @property
+    def tracker_away(self) -> bool:
+        return self._outage
 
-    def _enforce_capacity(self) -> None:
-        overflow = self.depth - self._capacity
-        for _ in range(max(0, overflow)):
-            dropped = self._queue.popleft()
-            self.dropped_total += 1
-            DELIVERIES.labels(result="dropped").inc()
-            log.error(
-                "pending_signal_dropped", signal_id=dropped.signal_id, capacity=self._capacity
-            )
-        PENDING_DELIVERIES.set(self.depth)
-
-    async def deliver(self, *, ignore_backoff: bool = False) -> int:
-        """Send what is pending unless backing off; return how many were acknowledged."""
+    async def publish(self, signals: Sequence[Signal]) -> None:
+        """Append `signals` durably, then one inline delivery pass (unless the tracker is
+        away, in which case the background loop owns delivery)."""
+        if not signals:
+            return
         async with self._lock:
-            backing_off = self._clock.monotonic() < self._next_attempt
-            if not self._queue or (backing_off and not ignore_backoff):
-                return 0
-            delivered = 0
-            batch_size = self._batch_size
-            while self._queue:
-                count = min(batch_size, len(self._queue))
-                self._in_flight = [self._queue.popleft() for _ in range(count)]
+            await self._append(signals)
+            if not self._outage:
                 try:
-                    accepted, duplicate = await self._sink.record(self._in_flight)
-                except SinkRejected as e:
-                    if len(self._in_flight) > 1:
-                        self._restore()
-                        batch_size = 1  # isolate the invalid signal(s), keep the rest
-                        continue
-                    self._reject(self._in_flight[0], e)
-                    continue
-                except SinkError as e:
-                    self._restore()
-                    self._back_off(e)
-                    return delivered
-                except BaseException:
-                    self._restore()
-                    raise
-                delivered += len(self._in_flight)
-                self._acknowledge(accepted, duplicate)
-            return delivered
+                    await self._drain_locked()
+                except SinkUnavailable as e:
+                    self._enter_outage(e)
+                except OutboxError as e:
+                    log.error("outbox_read_failed", error=str(e))
 
-    def _restore(self) -> None:
-        self._queue.extendleft(reversed(self._in_flight))
-        self._in_flight = []
-        self._enforce_capacity()
+    async def run(self) -> None:
+        """Background loop (forever): drain waiting entries with retries and backoff."""
+        while True:
+            await self._clock.sleep(self._idle)
+            if self._outbox.depth == 0:
+                continue
+            try:
+                await self.deliver_waiting()
+            except SinkUnavailable as e:
+                self._enter_outage(e)
+                await self._clock.sleep(self._cooldown)
+            except OutboxError as e:
+                log.error("outbox_read_failed", error=str(e))
+                await self._clock.sleep(self._cooldown)
 
-    def _acknowledge(self, accepted: int, duplicate: int) -> None:
-        self.delivered_total += len(self._in_flight)
-        self._in_flight = []
-        self._failures = 0
+    async def deliver_waiting(self) -> int:
+        """One round of the background path: drain the outbox under the retry policy;
+        return how many were delivered. Raises SinkUnavailable when the policy gives up."""
+        return await self._retry.execute(self._drain)
+
+    async def final_attempt(self) -> None:
+        """Shutdown: one pass whatever the outage state; what stays waits for the next start."""
+        try:
+            await self._drain()
+        except (SinkUnavailable, OutboxError) as e:
+            log.warning("final_delivery_failed", error=str(e))
+        if self._outbox.depth:
+            log.warning("outbox_kept_for_next_start", depth=self._outbox.depth)
+
+    async def _append(self, signals: Sequence[Signal]) -> None:
+        try:
+            stored = await self._outbox.append(signals)
+        except OutboxError as e:
+            log.error("outbox_write_failed", error=str(e), signals=len(signals))
+            stored = 0
+        refused = len(signals) - stored
+        if refused:
+            self.refused_total += refused
+            OUTBOX_REFUSED.inc(refused)
+            log.error(
+                "outbox_refused_signals",
+                refused=refused,
+                depth=self._outbox.depth,
+                capacity=self._outbox.capacity,
+            )
+        OUTBOX_DEPTH.set(self._outbox.depth)
+
+    async def _drain(self) -> int:
+        async with self._lock:
+            delivered = await self._drain_locked()
+        if self._outage:
+            self._outage = False
+            log.info("tracker_delivery_recovered", delivered=delivered)
+        return delivered
+
+    async def _drain_locked(self) -> int:
+        delivered = 0
+        while entries := await self._outbox.peek(self._batch_size):
+            delivered += await self._send(entries)
+        return delivered
+
+    async def _send(self, entries: list[OutboxEntry]) -> int:
+        try:
+            accepted, duplicate = await self._sink.record([e.signal for e in entries])
+        except SinkRejected as e:
+            if len(entries) > 1:  # isolate the invalid signal(s), deliver the rest
+                return sum([await self._send([entry]) for entry in entries])
+            await self._outbox.reject(entries[0].entry_id, str(e))
+            self.rejected_total += 1
+            DELIVERIES.labels(result="rejected").inc()
+            OUTBOX_DEPTH.set(self._outbox.depth)
+            log.error(
+                "signal_rejected_by_tracker", signal_id=entries[0].signal.signal_id, error=str(e)
+            )
+            return 0
+        await self._outbox.remove([e.entry_id for e in entries])
+        self.delivered_total += len(entries)
         DELIVERIES.labels(result="accepted").inc(accepted)
         DELIVERIES.labels(result="duplicate").inc(duplicate)
-        PENDING_DELIVERIES.set(self.depth)
-        log.info("signals_delivered", accepted=accepted, duplicate=duplicate, pending=self.depth)
+        OUTBOX_DEPTH.set(self._outbox.depth)
+        log.info("signals_delivered", accepted=accepted, duplicate=duplicate, waiting=self.depth)
+        return len(entries)
 
-    def _reject(self, signal: Signal, error: SinkRejected) -> None:
-        self._in_flight = []
-        self.rejected_total += 1
-        DELIVERIES.labels(result="rejected").inc()
-        PENDING_DELIVERIES.set(self.depth)
-        log.error("signal_rejected_by_tracker", signal_id=signal.signal_id, error=str(error))
-
-    def _back_off(self, error: SinkError) -> None:
-        self._failures += 1
-        delay = min(self._max_backoff, self._base_backoff * 2 ** (self._failures - 1))
-        self._next_attempt = self._clock.monotonic() + delay
+    def _enter_outage(self, error: SinkUnavailable) -> None:
         DELIVERY_FAILURES.inc()
-        log.warning(
-            "signal_delivery_failed",
-            error=str(error),
-            pending=self.depth,
-            retry_in_seconds=delay,
-        )
+        if not self._outage:
+            log.warning("tracker_unreachable_signals_wait_in_outbox", error=str(error))
+        self._outage = True

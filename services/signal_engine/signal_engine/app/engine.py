@@ -1,34 +1,49 @@
 """EngineApp: the signal cycle and the queries the gRPC API serves.
 
-One generation: ONE batched quote call for every symbol -> per-symbol volatility (EWMA of
-quote returns) orders the work, most volatile first -> symbols whose price barely moved
-keep their signal (reused) -> the others get 1-minute bars (bounded concurrency) and a fresh
-consensus -> new signals go to stream subscribers and to the tracker. When the gateway
-fails, a symbol's last signal is served again marked stale.
+Every `cycle_seconds` the cycle claims the symbols this replica owns (all of them without
+Redis; a leased share with it), leaves out those adaptive polling says are not due (quiet
+symbols, stocks outside the NYSE session), and runs one generation pass over the rest
+(generation.py). New signals go to the durable outbox first, then to stream subscribers.
+Passes never overlap: cycles and GenerateSignals calls take turns.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
 
 import structlog
 from opentelemetry import trace
 
 from observability.metrics import SIGNAL_GENERATION_SECONDS
 from signal_engine.app.broadcast import SignalBroadcaster, Subscription
+from signal_engine.app.calibrations import CalibrationBook
 from signal_engine.app.cycle_stats import CycleStats, EngineStats
-from signal_engine.app.delivery import PendingDeliveries
+from signal_engine.app.delivery import OutboxDelivery
 from signal_engine.app.generation import GenerationPass, GenerationResult, SignalGenerator
-from signal_engine.app.signal_book import SignalBook
+from signal_engine.app.symbol_state import SymbolBook
 from signal_engine.domain import (
     GatewayError,
+    IndicatorValues,
     Signal,
     Tunables,
+    canonical_symbol,
     canonical_symbols,
+    is_crypto,
+    poll_interval,
 )
-from signal_engine.ports import Clock, IdGenerator, MarketData, SignalSink
-from signal_engine.telemetry import SIGNALS_PUBLISHED
+from signal_engine.ports import (
+    CalibrationSource,
+    Clock,
+    IdGenerator,
+    MarketCalendar,
+    MarketData,
+    Outbox,
+    Ownership,
+    SignalSink,
+)
+from signal_engine.telemetry import POLLS_DEFERRED, SIGNALS_PUBLISHED, SYMBOLS_OWNED
 
 log = structlog.get_logger(__name__)
 
@@ -36,30 +51,38 @@ log = structlog.get_logger(__name__)
 class EngineApp:
     def __init__(
         self,
+        *,
         market: MarketData,
         sink: SignalSink,
+        outbox: Outbox,
+        calibrations: CalibrationSource,
+        ownership: Ownership,
+        calendar: MarketCalendar,
         clock: Clock,
         ids: IdGenerator,
         tunables: Tunables,
         symbols: Sequence[str],
-        *,
         cycle_seconds: float = 5.0,
         tracer_provider: trace.TracerProvider | None = None,
         stream_queue_size: int = 256,
-        pending_capacity: int = 10_000,
+        delivery: OutboxDelivery | None = None,
     ) -> None:
         self._clock = clock
         self._tunables = tunables
         self._generation = 0  # bumped when tunables change: every symbol's inputs changed
         self._symbols = tuple(canonical_symbols(symbols))
         self._cycle_seconds = cycle_seconds
+        self._ownership = ownership
+        self._calendar = calendar
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._broadcaster = SignalBroadcaster(stream_queue_size)
-        self._pending = PendingDeliveries(sink, clock, capacity=pending_capacity)
+        self._delivery = delivery or OutboxDelivery(outbox, sink, clock)
         self._stats = CycleStats()
         self._lock = asyncio.Lock()
-        self._book = SignalBook()
-        self._generator = SignalGenerator(market, clock, ids, self._book)
+        self._book = SymbolBook()
+        self._generator = SignalGenerator(
+            market, clock, ids, self._book, CalibrationBook(calibrations, clock)
+        )
         self._gateway_down = False
 
     @property
@@ -70,6 +93,10 @@ class EngineApp:
     def tunables(self) -> Tunables:
         return self._tunables
 
+    @property
+    def delivery(self) -> OutboxDelivery:
+        return self._delivery
+
     def apply_tunables(self, tunables: Tunables) -> None:
         if tunables == self._tunables:
             return
@@ -77,22 +104,37 @@ class EngineApp:
         self._generation += 1
         log.info("tunables_applied", generation=self._generation)
 
+    def owned_symbols(self) -> list[str]:
+        owned = self._ownership.owned()
+        return [s for s in self._symbols if s in owned]
+
     async def generate(
         self, symbols: Iterable[str] | None = None, *, force: bool = False
     ) -> GenerationResult:
-        """Signals for `symbols` (default: the configured ones), then deliver pending ones.
-        Raises GatewayUnavailable when the gateway failed and no symbol could be served."""
-        return (await self._generate(symbols, force)).result
+        """Signals for `symbols` (default: the symbols this replica owns), published and
+        handed to the outbox. Raises GatewayUnavailable when the gateway failed and no
+        symbol could be served."""
+        wanted = canonical_symbols(symbols) if symbols else self.owned_symbols()
+        return (await self._generate(wanted, force)).result
 
     async def run_cycle(self) -> GenerationResult:
-        """One cycle over the configured symbols, timed and counted in the stats."""
+        """One cycle over the owned symbols that are due, timed and counted in the stats."""
         started = self._clock.monotonic()
         calls = 0
-        with self._tracer.start_as_current_span("signal_engine.cycle"):
+        with self._tracer.start_as_current_span("signal_engine.cycle") as span:
             try:
-                outcome = await self._generate(None, False)
-                calls = outcome.upstream_calls
-                return outcome.result
+                async with self._ownership.claim() as owned:
+                    SYMBOLS_OWNED.set(len(owned))
+                    due = self._due([s for s in self._symbols if s in owned])
+                    span.set_attribute("symbols.owned", len(owned))
+                    span.set_attribute("symbols.due", len(due))
+                    if not due:
+                        return GenerationResult([], [])
+                    cycle_start = self._clock.now()
+                    outcome = await self._generate(due, False)
+                    calls = outcome.upstream_calls
+                    await self._schedule_polls(due, cycle_start)
+                    return outcome.result
             finally:
                 elapsed = self._clock.monotonic() - started
                 SIGNAL_GENERATION_SECONDS.observe(elapsed)
@@ -117,7 +159,7 @@ class EngineApp:
 
     def latest(self, symbols: Iterable[str] | None = None) -> tuple[list[Signal], list[str]]:
         """(latest signal of each symbol, symbols without one); default: all with one."""
-        wanted = canonical_symbols(symbols) if symbols else self._book.symbols()
+        wanted = canonical_symbols(symbols) if symbols else self._book.symbols_with_signals()
         found = [s for s in map(self._book.latest, wanted) if s is not None]
         return found, [s for s in wanted if self._book.latest(s) is None]
 
@@ -125,31 +167,66 @@ class EngineApp:
         """New signals of `symbols` (default: all) from now on; close it when done."""
         return self._broadcaster.subscribe(canonical_symbols(symbols) if symbols else None)
 
+    def indicators(self, symbol: str) -> IndicatorValues | None:
+        """The symbol's incrementally maintained indicators (None before its first bars)."""
+        state = self._book.state(canonical_symbol(symbol))
+        return state.indicators.values() if state.indicators.bars else None
+
     @property
     def stream_subscribers(self) -> int:
         return self._broadcaster.subscriber_count
 
     def stats(self) -> EngineStats:
         return self._stats.snapshot(
-            pending=self._pending.depth,
-            delivered=self._pending.delivered_total,
+            outbox_depth=self._delivery.depth,
+            outbox_refused=self._delivery.refused_total,
+            delivered=self._delivery.delivered_total,
             stream_dropped=self._broadcaster.dropped_total,
-            symbols=self._symbols,
+            symbols=self.owned_symbols(),
+            configured_symbols=self._symbols,
+            replica_id=self._ownership.replica_id,
         )
 
-    async def deliver_pending(self) -> int:
-        return await self._pending.deliver()
+    def end_streams(self) -> None:
+        self._broadcaster.close_all()
 
     async def aclose(self) -> None:
-        """Shutdown: end every open stream, then one last delivery attempt; whatever the
-        tracker does not take now is lost (the durable outbox is engine issue #5)."""
+        """Shutdown: end every open stream, one last delivery attempt (what the tracker
+        does not take now stays in the outbox for the next start), give the leases up."""
         self._broadcaster.close_all()
-        await self._pending.deliver(ignore_backoff=True)
-        if self._pending.depth:
-            log.error("pending_signals_lost_at_shutdown", count=self._pending.depth)
+        await self._delivery.final_attempt()
+        await self._ownership.release()
 
-    async def _generate(self, symbols: Iterable[str] | None, force: bool) -> GenerationPass:
-        wanted = canonical_symbols(symbols) if symbols else list(self._symbols)
+    def _due(self, owned: list[str]) -> list[str]:
+        """Owned symbols adaptive polling wants quoted now."""
+        now = self._clock.now()
+        due = []
+        for symbol in owned:
+            next_poll = self._book.state(symbol).next_poll
+            if next_poll is None or now >= next_poll:
+                due.append(symbol)
+        if len(due) < len(owned):
+            POLLS_DEFERRED.inc(len(owned) - len(due))
+        return due
+
+    async def _schedule_polls(self, symbols: list[str], cycle_start: datetime) -> None:
+        """Next poll of each symbol, counted from the start of this cycle."""
+        stocks_open = True
+        if not all(is_crypto(s) for s in symbols):
+            stocks_open = await self._calendar.stocks_open(cycle_start)
+        t = self._tunables
+        for symbol in symbols:
+            state = self._book.state(symbol)
+            seconds = poll_interval(
+                self._cycle_seconds,
+                state.volatility,
+                crypto=is_crypto(symbol),
+                session_open=stocks_open,
+                t=t,
+            )
+            state.next_poll = cycle_start + timedelta(seconds=seconds)
+
+    async def _generate(self, wanted: list[str], force: bool) -> GenerationPass:
         async with self._lock:
             attributes = {"symbols": len(wanted), "force": force}
             with self._tracer.start_as_current_span(
@@ -158,23 +235,23 @@ class EngineApp:
                 done = await self._generator.run(
                     wanted, force=force, tunables=self._tunables, generation=self._generation
                 )
-                self._publish(done.new_signals)
-                await self._pending.deliver()
-        self._stats.processed += len(done.new_signals) + done.skipped
+                await self._delivery.publish(done.new_signals)  # durable before anyone sees it
+                self._broadcast(done.new_signals)
+        self._stats.processed += len(done.new_signals) + done.skipped + done.deduplicated
         self._stats.skipped += done.skipped
+        self._stats.deduplicated += done.deduplicated
         self._note_gateway(done)
         if not done.result.signals and done.gateway_error is not None:
             raise done.gateway_error  # nothing could be served, not even a stale signal
         return done
 
-    def _publish(self, signals: list[Signal]) -> None:
+    def _broadcast(self, signals: list[Signal]) -> None:
         if not signals:
             return
         self._stats.published += len(signals)
         for signal in signals:
             SIGNALS_PUBLISHED.labels(action=signal.action.value).inc()
         self._broadcaster.publish(signals)
-        self._pending.add(signals)
 
     def _note_gateway(self, done: GenerationPass) -> None:
         """Log the gateway going down and coming back, not every failed call."""

@@ -50,3 +50,19 @@ class SinkUnavailable(SinkError):
 
 class SinkRejected(SinkError):
     """The tracker refused a batch as invalid; retrying it unchanged cannot succeed."""
+
+
+class SentimentUnsupported(GatewayError):
+    """The gateway has no sentiment providers in this build (UNIMPLEMENTED)."""
+
+
+class CalibrationUnavailable(DomainError):
+    """The tracker cannot say now whether a calibration exists; keep the cached one."""
+
+
+class OutboxError(DomainError):
+    """The durable outbox on local disk cannot be opened, read or written."""
+
+
+class OutboxLocked(OutboxError):
+    """Another engine process holds the outbox directory."""

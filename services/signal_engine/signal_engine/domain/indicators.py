@@ -1,6 +1,9 @@
-"""Technical indicators over a close-price series (oldest first). Pure functions.
+"""Technical indicators over a close-price series (oldest first): the batch reference.
 
-Each returns None when the series is too short for it, never a made-up value.
+Pure functions; each returns None when the series is too short for it, never a made-up
+value. `indicator_values(bars)` is the whole snapshot the engine uses, computed in one pass
+over every bar; `incremental.IndicatorState` maintains the same snapshot bar by bar and is
+tested to give identical floats.
 """
 
 from __future__ import annotations
@@ -8,6 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from signal_engine.domain.model import Bar
 
@@ -101,6 +105,20 @@ def atr(bars: Sequence[Bar], period: int = 14) -> float | None:
     return value
 
 
+def bollinger_position(
+    closes: Sequence[float], period: int = 20, width: float = 2.0
+) -> float | None:
+    """Where the last close sits in its Bollinger band: (close - SMA) / (width * pstdev),
+    so -1 / +1 are the lower / upper band; 0 when the window is flat."""
+    if period < 2 or len(closes) < period:
+        return None
+    window = closes[-period:]
+    deviation = statistics.pstdev(window)
+    if deviation == 0.0:
+        return 0.0
+    return (closes[-1] - math.fsum(window) / period) / (width * deviation)
+
+
 def efficiency_ratio(closes: Sequence[float], window: int = 20) -> float | None:
     """Kaufman's efficiency ratio, 0 (pure noise) .. 1 (straight line), over `window` bars."""
     if window < 1 or len(closes) < window + 1:
@@ -110,3 +128,64 @@ def efficiency_ratio(closes: Sequence[float], window: int = 20) -> float | None:
     if path == 0.0:
         return 0.0
     return abs(recent[-1] - recent[0]) / path
+
+
+# The engine's indicator set (periods fixed; weights and thresholds are tunables).
+EMA_FAST = 9
+SMA_SLOW = 21
+RSI_PERIOD = 14
+MACD_FAST, MACD_SLOW, MACD_SIGNAL = 12, 26, 9
+MOMENTUM_PERIOD = 10
+BOLLINGER_PERIOD = 20
+ATR_PERIOD = 14
+VOLATILITY_WINDOW = 60  # log returns behind the "overall" realised volatility
+REGIME_WINDOW = 20  # returns / closes behind the recent volatility and efficiency ratio
+CLOSES_KEPT = VOLATILITY_WINDOW + 1  # the longest window over closes
+
+
+@dataclass(frozen=True, kw_only=True)
+class IndicatorValues:
+    """Every indicator at the last bar; None where the history is still too short."""
+
+    bars: int
+    last_close: float
+    ema_fast: float | None
+    sma_slow: float | None
+    rsi: float | None
+    macd_line: float | None
+    macd_signal: float | None
+    momentum: float | None
+    bollinger: float | None
+    atr: float | None
+    volatility: float | None  # sample stdev of the last VOLATILITY_WINDOW log returns
+    volatility_recent: float | None  # ... of the last REGIME_WINDOW
+    efficiency: float | None
+
+    @property
+    def macd_histogram(self) -> float | None:
+        if self.macd_line is None or self.macd_signal is None:
+            return None
+        return self.macd_line - self.macd_signal
+
+
+def indicator_values(bars: Sequence[Bar]) -> IndicatorValues:
+    """The snapshot over all of `bars` at once (the batch computation)."""
+    if not bars:
+        raise ValueError("indicator_values needs at least one bar")
+    closes = [bar.close for bar in bars]
+    macd_now = macd(closes, MACD_FAST, MACD_SLOW, MACD_SIGNAL)
+    return IndicatorValues(
+        bars=len(bars),
+        last_close=closes[-1],
+        ema_fast=ema(closes, EMA_FAST),
+        sma_slow=sma(closes, SMA_SLOW),
+        rsi=rsi(closes, RSI_PERIOD),
+        macd_line=macd_now[0] if macd_now else None,
+        macd_signal=macd_now[1] if macd_now else None,
+        momentum=momentum(closes, MOMENTUM_PERIOD),
+        bollinger=bollinger_position(closes, BOLLINGER_PERIOD),
+        atr=atr(bars, ATR_PERIOD),
+        volatility=realised_volatility(closes, VOLATILITY_WINDOW),
+        volatility_recent=realised_volatility(closes, REGIME_WINDOW),
+        efficiency=efficiency_ratio(closes, REGIME_WINDOW),
+    )

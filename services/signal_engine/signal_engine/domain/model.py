@@ -85,17 +85,41 @@ class BarSeries:
 
 
 @dataclass(frozen=True, kw_only=True)
+class SentimentVerdict:
+    """One AI provider's opinion of a symbol: score -1 (bearish) .. 1, confidence 0..1."""
+
+    symbol: str
+    provider: str
+    score: float
+    confidence: float
+    time: datetime | None  # when the provider produced it; None: `age_ms` ago
+    age_ms: int = 0
+    cache_status: CacheStatus = CacheStatus.UNSPECIFIED
+    rationale: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
 class SourceOpinion:
-    """One source's vote: direction -1 (sell) .. 1 (buy), confidence 0..1."""
+    """One source's vote: direction -1 (sell) .. 1 (buy), confidence 0..1, and where its
+    input came from."""
 
     source: str
     direction: float
     confidence: float
+    data_age_ms: int = 0
+    provider: str = ""
+    cache_status: CacheStatus = CacheStatus.UNSPECIFIED
 
 
 @dataclass(frozen=True, kw_only=True)
 class SourceContribution:
-    """A source's part in a signal's consensus (the signal's lineage)."""
+    """A source's part in a signal's consensus (the signal's lineage).
+
+    `raw_contribution` is the source's share of the signal's raw_confidence and
+    `contribution` its share of the (calibrated) confidence, both in confidence points:
+    over one signal's lineage they sum to raw_confidence and confidence (consensus.py
+    defines them). A negative share is a source that voted against the action.
+    """
 
     source: str
     direction: float
@@ -104,6 +128,8 @@ class SourceContribution:
     data_age_ms: int = 0
     provider: str = ""
     cache_status: CacheStatus = CacheStatus.UNSPECIFIED
+    raw_contribution: float = 0.0
+    contribution: float = 0.0
 
 
 @dataclass(frozen=True, kw_only=True)

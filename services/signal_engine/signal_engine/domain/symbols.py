@@ -54,3 +54,9 @@ def canonical_symbols(raw: Iterable[str]) -> list[str]:
     for symbol in raw:
         seen.setdefault(canonical_symbol(symbol), None)
     return list(seen)
+
+
+def is_crypto(symbol: str) -> bool:
+    """True for a canonical crypto pair ("BTC-USD"); crypto markets never close."""
+    base, dash, quote = symbol.rpartition("-")
+    return bool(dash and base) and quote in _QUOTE_CURRENCIES

@@ -51,6 +51,8 @@ def contribution_to_pb(part: SourceContribution) -> pb.SourceContribution:
         data_age_ms=part.data_age_ms,
         provider=part.provider,
         cache_status=CACHE_STATUS_TO_PB[part.cache_status],
+        contribution=part.contribution,
+        raw_contribution=part.raw_contribution,
     )
 
 
@@ -97,8 +99,13 @@ def stats_to_pb(stats: EngineStats) -> pb.GetEngineStatsResponse:
         symbols_processed_total=stats.symbols_processed_total,
         symbols_skipped_total=stats.symbols_skipped_total,
         signals_published_total=stats.signals_published_total,
-        outbox_depth=stats.pending_deliveries,
+        outbox_depth=stats.outbox_depth,
         symbols=list(stats.symbols),
+        replica_id=stats.replica_id,
+        configured_symbols=list(stats.configured_symbols),
+        outbox_refused_total=stats.outbox_refused_total,
+        signals_deduplicated_total=stats.signals_deduplicated_total,
+        delivered_total=stats.delivered_total,
     )
     if stats.last_cycle_time is not None:
         response.last_cycle_time.CopyFrom(timestamp_to_pb(stats.last_cycle_time))
