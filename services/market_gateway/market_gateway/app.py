@@ -24,6 +24,7 @@ from market_gateway.domain import (
     ProviderStatus,
     ProviderUnavailable,
     Quote,
+    QuoteBatch,
     StreamEvent,
     Symbol,
     SymbolError,
@@ -240,6 +241,11 @@ class MarketGatewayApp:
         for symbol in symbols:
             spelled = wanted[symbol.canonical][1]
             quote = answer.get(symbol.canonical)
+            rejected = answer.rejected if isinstance(answer, QuoteBatch) else {}
+            if quote is None and symbol.canonical in rejected:
+                bad = str(rejected[symbol.canonical])
+                failed[symbol.canonical] = SymbolError(spelled, ErrorReason.BAD_DATA, bad)
+                continue
             if quote is None:
                 message = f"{self._source.name} does not know {symbol.canonical}"
                 failed[symbol.canonical] = SymbolError(spelled, ErrorReason.UNKNOWN_SYMBOL, message)

@@ -14,6 +14,7 @@ import structlog
 
 from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
 from market_gateway.adapters.calendar import NyseCalendar
+from market_gateway.adapters.factory import Sources, build_sources
 from market_gateway.adapters.synthetic.market import SyntheticMarket
 from market_gateway.app import MarketGatewayApp
 from market_gateway.config import Settings, Tunables, parse_tunables
@@ -30,6 +31,7 @@ class GatewayWiring(Wiring):
     """The Wiring plus the app itself, for tests and tools that drive it directly."""
 
     app: MarketGatewayApp = field(kw_only=True)
+    sources: Sources = field(kw_only=True, default_factory=Sources)
 
 
 async def bootstrap(
@@ -39,12 +41,17 @@ async def bootstrap(
     source: QuoteSource | None = None,
     calendar: MarketCalendar | None = None,
 ) -> GatewayWiring:
-    """Wire market-gateway; every port can be replaced by a fake."""
+    """Wire market-gateway; every port can be replaced by a fake. Without `source`, the first
+    enabled provider serves quotes and bars (the synthetic market when none is enabled)."""
     clock = clock or SystemClock(settings.common.clock_start)
     if calendar is None:
         calendar = await asyncio.to_thread(NyseCalendar.build)
     tunables = parse_tunables({})
+    exit_stack = contextlib.AsyncExitStack()
+    sources = build_sources(settings.providers, clock=clock, exit_stack=exit_stack)
     synthetic: SyntheticMarket | None = None
+    if source is None and sources.quotes:
+        source = sources.quotes[0]
     if source is None:
         synthetic = SyntheticMarket(
             clock=clock,
@@ -57,7 +64,6 @@ async def bootstrap(
         source = synthetic
     app = MarketGatewayApp(source, clock, calendar, tunables)
     servicer = MarketGatewayServicer(app)
-    exit_stack = contextlib.AsyncExitStack()
     exit_stack.callback(app.begin_shutdown)
 
     def register(server: grpc.aio.Server) -> None:
@@ -77,7 +83,7 @@ async def bootstrap(
         finally:
             app.begin_shutdown()
 
-    log.info("market_gateway_wired", provider=source.name)
+    log.info("market_gateway_wired", provider=source.name, enabled_providers=sources.names)
     return GatewayWiring(
         service_names=[SERVICE_NAME],
         register=register,
@@ -86,6 +92,7 @@ async def bootstrap(
         background=[end_streams_on_shutdown],
         apply_config=apply_config,
         app=app,
+        sources=sources,
     )
 
 

@@ -6,25 +6,32 @@ Environment (besides the common ones in service_runtime.settings):
                            levels; default: the date of ARGO_CLOCK_START, else the start
                            date of the process. Replicas must share it to agree on prices.
   SYNTHETIC_HISTORY_DAYS   how far back synthetic bars go (default 7305, ~20 years)
-Provider credentials (<PROVIDER>_API_KEY ...) arrive with the real providers (issue #4).
+Providers (credentials, URLs, models, prices): see provider_settings.py; a provider
+without credentials is off, and with none on the gateway serves the synthetic market.
 
 Tunables (ARGO_CONFIG YAML; missing keys keep their defaults, unknown top-level keys are
 left to other services):
   quote_ttl_seconds: 1.0          off_hours_ttl_multiplier: 3.0
   stream_interval_seconds: 1.0
   synthetic: {volatility_scale: 1.0}
-  providers: {synthetic: {enabled: true}}
+  providers: {synthetic: {enabled: true}, polygon: {enabled: true}, ...}  (any provider name)
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from market_gateway.domain import Tunables
+from market_gateway.provider_settings import (
+    AI_PROVIDERS,
+    MARKET_PROVIDERS,
+    ProviderSettings,
+    load_provider_settings,
+)
 from service_runtime.settings import CommonSettings, ConfigError, env_int, env_str, load_common
 
 __all__ = ["Settings", "Tunables", "load_settings", "parse_tunables"]
@@ -32,7 +39,7 @@ __all__ = ["Settings", "Tunables", "load_settings", "parse_tunables"]
 SERVICE_NAME = "market-gateway"
 DEFAULT_GRPC_PORT = 50051
 DEFAULT_ADMIN_PORT = 9101
-KNOWN_PROVIDERS = ("synthetic",)
+KNOWN_PROVIDERS = ("synthetic", *MARKET_PROVIDERS, *AI_PROVIDERS)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +48,7 @@ class Settings:
     synthetic_seed: int = 42
     synthetic_anchor: date | None = None
     synthetic_history_days: int = 7305
+    providers: ProviderSettings = field(default_factory=lambda: load_provider_settings({}))
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -65,6 +73,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         synthetic_history_days=env_int(
             environ, "SYNTHETIC_HISTORY_DAYS", 7305, minimum=1, maximum=36_600
         ),
+        providers=load_provider_settings(environ),
     )
 
 

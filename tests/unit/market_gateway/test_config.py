@@ -80,7 +80,7 @@ def test_tunables_are_read_from_their_keys() -> None:
         ({"synthetic": {"volatility_scale": float("nan")}}, "synthetic.volatility_scale"),
         ({"synthetic": {"volatilty": 1}}, "synthetic.volatilty"),
         ({"synthetic": 3}, "synthetic"),
-        ({"providers": {"polygon": {"enabled": True}}}, "providers.polygon"),
+        ({"providers": {"nosuch": {"enabled": True}}}, "providers.nosuch"),
         ({"providers": {"synthetic": {"enabled": "no"}}}, "providers.synthetic.enabled"),
     ],
 )
