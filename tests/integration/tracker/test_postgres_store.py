@@ -6,72 +6,29 @@ Each test gets its own schema (dropped afterwards), so runs never see each other
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 
 import asyncpg
 import pytest
 import pytest_asyncio
 
-from tests.conftest import START_POSTGRES
 from tests.unit.tracker.factories import T0, make_series
-from tests.unit.tracker.store_contract import SignalStoreContract
+from tests.unit.tracker.store_contract import TrackerStoreContract
+from tracker.adapters.postgres_ingest import IngestMethod
 from tracker.adapters.postgres_store import PostgresSignalStore
 from tracker.domain import SignalFilter
 
+from .pg import MIGRATIONS, StoreFactory
+
 pytestmark = pytest.mark.integration
 
-StoreFactory = Callable[..., Awaitable[PostgresSignalStore]]
 
-MIGRATIONS = [
-    (1, "signals"),
-    (2, "outcome_tracking"),
-    (3, "calibrations_archives"),
-    (4, "analytics_views"),
-]
-
-
-def with_search_path(url: str, schema: str) -> str:
-    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
-
-
-@pytest_asyncio.fixture
-async def schema_url(postgres_url: str) -> AsyncIterator[str]:
-    """A DSN whose search_path is a fresh schema."""
-    try:
-        admin = await asyncpg.connect(postgres_url, timeout=5)
-    except (OSError, asyncpg.PostgresError) as e:
-        pytest.fail(
-            f"PostgreSQL is not reachable at {postgres_url} ({e}); start it with: {START_POSTGRES}"
-        )
-    schema = f"tracker_test_{uuid.uuid4().hex[:12]}"
-    await admin.execute(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield with_search_path(postgres_url, schema)
-    finally:
-        await admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
-        await admin.close()
-
-
-@pytest_asyncio.fixture
-async def open_pg(schema_url: str) -> AsyncIterator[StoreFactory]:
-    """Opens stores on the test's schema and closes them all at the end."""
-    opened: list[PostgresSignalStore] = []
-
-    async def factory(**options: object) -> PostgresSignalStore:
-        store = PostgresSignalStore(schema_url, pool_max=4, **options)  # type: ignore[arg-type]
-        opened.append(store)
-        return store
-
-    yield factory
-    for store in opened:
-        await store.aclose()
-
-
-class TestPostgresSignalStore(SignalStoreContract):
-    @pytest_asyncio.fixture
-    async def store(self, open_pg: StoreFactory) -> PostgresSignalStore:
-        pg_store = await open_pg()
+class TestPostgresSignalStore(TrackerStoreContract):
+    @pytest_asyncio.fixture(params=[IngestMethod.COPY, IngestMethod.UNNEST])
+    async def store(
+        self, open_pg: StoreFactory, request: pytest.FixtureRequest
+    ) -> PostgresSignalStore:
+        pg_store = await open_pg(ingest=request.param)
         await pg_store.migrate()
         return pg_store
 
@@ -122,3 +79,67 @@ async def test_concurrent_batches_with_overlapping_ids_store_each_signal_once(
     assert sum(r.duplicate for r in results) == 40
     rows, _ = await store.query(SignalFilter(), 1000, None)
     assert len(rows) == 200
+
+
+@pytest.mark.asyncio
+async def test_replicas_claim_disjoint_open_signals_while_claims_are_held(
+    open_pg: StoreFactory,
+) -> None:
+    first, second = await open_pg(), await open_pg()  # two pools: two replicas
+    await first.record(make_series(6), record_time=T0)
+    now = T0 + timedelta(hours=1)
+    async with first.claim_open(now, 4, checked_at=now) as claim_a:
+        async with second.claim_open(now, 4, checked_at=now) as claim_b:
+            ids_a = {o.signal.signal_id for o in claim_a.signals}
+            ids_b = {o.signal.signal_id for o in claim_b.signals}
+    assert len(ids_a) == 4 and len(ids_b) == 2  # SKIP LOCKED: the rest, not a wait
+    assert not ids_a & ids_b
+
+
+@pytest.mark.asyncio
+async def test_analytics_refresh_is_concurrent_and_one_replica_at_a_time(
+    open_pg: StoreFactory, schema_url: str
+) -> None:
+    store = await open_pg()
+    await store.migrate()
+    await store.record(make_series(3), record_time=T0)
+    stale = await store.analytics(T0.date(), None)
+    assert stale.daily == () and stale.refresh_time is None  # not refreshed yet
+    assert await store.refresh_analytics(T0 + timedelta(minutes=5)) is True
+    fresh = await store.analytics(T0.date(), None)
+    assert [d.signals for d in fresh.daily] == [3]
+    assert fresh.refresh_time == T0 + timedelta(minutes=5)
+    holder = await asyncpg.connect(schema_url)
+    try:
+        async with holder.transaction():
+            await holder.execute(
+                "SELECT pg_advisory_xact_lock("
+                "hashtext('argo.tracker.analytics_refresh:' || current_schema()))"
+            )
+            assert await store.refresh_analytics(T0 + timedelta(minutes=10)) is False
+    finally:
+        await holder.close()
+    # CONCURRENTLY needs a unique index on every view; the refresh above proved it works.
+    views = await store._run(
+        lambda pool: pool.fetch(
+            "SELECT matviewname FROM pg_matviews WHERE schemaname = current_schema()"
+        )
+    )
+    assert {v["matviewname"] for v in views} == {
+        "daily_signal_summary",
+        "symbol_performance",
+        "confidence_stats",
+    }
+
+
+@pytest.mark.asyncio
+async def test_copy_and_unnest_store_identical_rows(open_pg: StoreFactory) -> None:
+    copy_store = await open_pg(ingest=IngestMethod.COPY)
+    signals = make_series(50)
+    await copy_store.record(signals[:25], record_time=T0)
+    unnest_store = await open_pg(ingest=IngestMethod.UNNEST)
+    result = await unnest_store.record(signals, record_time=T0)
+    assert (result.accepted, result.duplicate) == (25, 25)
+    rows, _ = await copy_store.query(SignalFilter(), 100, None)
+    assert len(rows) == 50
+    assert {t.signal for t in rows} == set(signals)

@@ -1,27 +1,37 @@
 """The SignalStore contract, written once and run against every adapter (and the fake).
 
 A subclass named Test... provides an async `store` fixture yielding a migrated, empty store.
+`TrackerStoreContract` (everything) is what adapters run; `SignalStoreContract` is its
+signal-storage part.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
 from tracker.domain import (
+    GLOBAL,
     Action,
+    ArchiveManifest,
+    Calibration,
+    CalibrationMethod,
+    CalibrationPoint,
+    Compression,
     Outcome,
     OutcomeResolution,
+    Progress,
     Signal,
     SignalCursor,
     SignalFilter,
     StorageUnavailable,
     TrackedSignal,
+    day_bounds,
 )
-from tracker.ports import SignalStore
+from tracker.ports import SignalStore, TrackerStore
 
 from .factories import T0, make_sell, make_series, make_signal
 
@@ -209,3 +219,239 @@ class SignalStoreContract:
         await store.migrate()
         rows, _ = await store.query(SignalFilter(), 10, None)
         assert len(rows) == 2
+
+
+def _resolution(signal: Signal, outcome: Outcome, pnl: float) -> OutcomeResolution:
+    return OutcomeResolution(
+        signal_id=signal.signal_id,
+        outcome=outcome,
+        exit_price=signal.entry_price * (1 + pnl / 100),
+        exit_time=signal.create_time + timedelta(hours=1),
+        pnl_percent=pnl,
+    )
+
+
+class TrackerStoreContract(SignalStoreContract):
+    """What the outcome tracker, calibration, archive and analytics need of a store."""
+
+    @pytest.mark.asyncio
+    async def test_record_names_the_ids_it_inserted(self, store: TrackerStore) -> None:
+        a, b, c = make_series(3)
+        await store.record([a], record_time=RECORDED_AT)
+        result = await store.record([a, b, c, b], record_time=RECORDED_AT)
+        assert result.accepted_ids == {b.signal_id, c.signal_id}
+        assert (result.accepted, result.duplicate) == (2, 2)
+        assert await store.known_ids([a.signal_id, b.signal_id, UNKNOWN_ID]) == {
+            a.signal_id,
+            b.signal_id,
+        }
+
+    @pytest.mark.asyncio
+    async def test_claims_take_open_signals_least_recently_examined_first(
+        self, store: TrackerStore
+    ) -> None:
+        signals = make_series(5)
+        await store.record(signals, record_time=RECORDED_AT)
+        resolved_first = signals[0]
+        assert await store.resolve(_resolution(resolved_first, Outcome.WIN, 1.0))
+        later = T0 + timedelta(hours=1)
+        async with store.claim_open(later, 2, checked_at=later) as claim:
+            claimed = [o.signal.signal_id for o in claim.signals]
+            assert claimed == [s.signal_id for s in signals[1:3]]
+            assert [o.checked_through for o in claim.signals] == [
+                s.create_time for s in signals[1:3]
+            ]
+            assert all(o.signal == s for o, s in zip(claim.signals, signals[1:3], strict=True))
+        # Nothing was settled, so the same two are due again first.
+        async with store.claim_open(later, 10, checked_at=later) as claim:
+            assert [o.signal.signal_id for o in claim.signals] == [s.signal_id for s in signals[1:]]
+
+    @pytest.mark.asyncio
+    async def test_settling_resolves_once_and_records_progress(self, store: TrackerStore) -> None:
+        win, still_open = make_series(2)
+        await store.record([win, still_open], record_time=RECORDED_AT)
+        examined = T0 + timedelta(minutes=30)
+        mark_time = T0 + timedelta(minutes=29, microseconds=11)
+        async with store.claim_open(examined, 10, checked_at=examined) as claim:
+            assert len(claim.signals) == 2
+            progress = Progress(
+                signal_id=still_open.signal_id,
+                checked_through=T0 + timedelta(minutes=29),
+                mark_price=191.25,
+                mark_time=mark_time,
+            )
+            resolution = _resolution(win, Outcome.WIN, 2.5)
+            resolved = await claim.settle([resolution, resolution], [progress])
+        assert resolved == [win.signal_id]
+        # Examined at `examined`: not due before it, due after it.
+        async with store.claim_open(examined, 10, checked_at=examined) as claim:
+            assert claim.signals == []
+        later = examined + timedelta(seconds=1)
+        async with store.claim_open(later, 10, checked_at=later) as claim:
+            [again] = claim.signals
+        assert again.checked_through == T0 + timedelta(minutes=29)
+        assert (again.mark_price, again.mark_time) == (191.25, mark_time)
+        rows, _ = await store.query(SignalFilter(), 10, None)
+        by_id = {t.signal.signal_id: t for t in rows}
+        assert by_id[win.signal_id].outcome is Outcome.WIN
+        assert by_id[still_open.signal_id].mark_price == 191.25
+        assert by_id[still_open.signal_id].open_pnl_percent == pytest.approx(
+            (191.25 - still_open.entry_price) / still_open.entry_price * 100
+        )
+        assert await store.count_open() == 1
+
+    @pytest.mark.asyncio
+    async def test_a_claim_that_fails_writes_nothing(self, store: TrackerStore) -> None:
+        [signal] = make_series(1)
+        await store.record([signal], record_time=RECORDED_AT)
+        examined = T0 + timedelta(minutes=5)
+        with pytest.raises(RuntimeError):
+            async with store.claim_open(examined, 10, checked_at=examined) as claim:
+                assert len(claim.signals) == 1
+                raise RuntimeError("price fetch blew up")
+        async with store.claim_open(examined, 10, checked_at=examined) as claim:
+            assert [o.signal.signal_id for o in claim.signals] == [signal.signal_id]
+
+    @pytest.mark.asyncio
+    async def test_outcome_samples_are_decided_outcomes_since(self, store: TrackerStore) -> None:
+        old = make_signal(create_time=T0 - timedelta(days=10), raw_confidence=61.0)
+        won, lost, expired, open_ = make_series(4, raw_confidence=70.0)
+        await store.record([old, won, lost, expired, open_], record_time=RECORDED_AT)
+        for signal, outcome in ((old, Outcome.WIN), (won, Outcome.WIN), (lost, Outcome.LOSS),
+                                (expired, Outcome.EXPIRED)):  # fmt: skip
+            assert await store.resolve(_resolution(signal, outcome, 1.0))
+        samples = await store.outcome_samples(T0 - timedelta(days=1))
+        assert sorted((s.won, s.raw_confidence, s.symbol) for s in samples) == [
+            (False, 70.0, "AAPL"),
+            (True, 70.0, "AAPL"),
+        ]
+        assert len(await store.outcome_samples(T0 - timedelta(days=30))) == 3
+
+    @pytest.mark.asyncio
+    async def test_calibrations_are_replaced_as_a_set(self, store: TrackerStore) -> None:
+        first = [_calibration(GLOBAL), _calibration("AAPL")]
+        await store.save_calibrations(first)
+        assert await store.load_calibrations() == first
+        second = [_calibration(GLOBAL, method=CalibrationMethod.PLATT)]
+        await store.save_calibrations(second)
+        assert await store.load_calibrations() == second
+
+    @pytest.mark.asyncio
+    async def test_manifests_upsert_keep_pruned_and_list_newest_first(
+        self, store: TrackerStore
+    ) -> None:
+        days = [date(2026, 11, d) for d in (14, 15, 16, 17)]
+        for day in days:
+            await store.save_manifest(_manifest(day, pruned=day.day <= 15))
+        await store.save_manifest(_manifest(days[0], rows=99))  # a re-run keeps `pruned`
+        listed = await store.list_manifests(None, None, 10)
+        assert [m.day for m in listed] == days[::-1]
+        assert listed[-1] == _manifest(days[0], rows=99, pruned=True)
+        assert [m.day for m in await store.list_manifests(days[1], days[2], 10)] == [
+            days[2],
+            days[1],
+        ]
+        assert [m.day for m in await store.list_manifests(None, None, 2)] == [days[3], days[2]]
+        pruned = await store.list_manifests(None, None, 10, pruned_only=True)
+        assert [m.day for m in pruned] == [days[1], days[0]]
+
+    @pytest.mark.asyncio
+    async def test_days_before_and_deleting_resolved_rows_of_a_day(
+        self, store: TrackerStore
+    ) -> None:
+        day_one = make_series(3, start=T0 - timedelta(days=2))
+        day_two = make_series(2, start=T0 - timedelta(days=1))
+        today = make_series(1)
+        await store.record([*day_one, *day_two, *today], record_time=RECORDED_AT)
+        assert await store.days_before(T0.replace(hour=0)) == [
+            (T0 - timedelta(days=2)).date(),
+            (T0 - timedelta(days=1)).date(),
+        ]
+        for signal in day_one[:2]:
+            assert await store.resolve(_resolution(signal, Outcome.LOSS, -1.0))
+        start, end = day_bounds((T0 - timedelta(days=2)).date())
+        ids = [s.signal_id for s in (*day_one, *day_two)]
+        assert await store.delete_signals(start, end, ids) == 2  # open and other days stay
+        rows, _ = await store.query(SignalFilter(), 100, None)
+        assert {t.signal.signal_id for t in rows} == {
+            day_one[2].signal_id,
+            *(s.signal_id for s in (*day_two, *today)),
+        }
+
+    @pytest.mark.asyncio
+    async def test_analytics_views(self, store: TrackerStore) -> None:
+        yesterday = make_series(2, start=T0 - timedelta(days=1), confidence=65.0)
+        today = [
+            make_signal(confidence=82.0),
+            make_signal(confidence=86.0),
+            make_sell(confidence=55.0),
+        ]
+        await store.record([*yesterday, *today], record_time=RECORDED_AT)
+        assert await store.resolve(_resolution(today[0], Outcome.WIN, 2.0))
+        assert await store.resolve(_resolution(today[1], Outcome.LOSS, -1.0))
+        assert await store.resolve(_resolution(today[2], Outcome.EXPIRED, 0.5))
+        await store.refresh_analytics(T0 + timedelta(hours=2))
+        found = await store.analytics(T0.date(), None)
+        assert [(d.day, d.symbol, d.action, d.signals) for d in found.daily] == [
+            (T0.date(), "AAPL", Action.BUY, 2),
+            (T0.date(), "TSLA", Action.SELL, 1),
+        ]
+        aapl_today = found.daily[0]
+        assert (aapl_today.wins, aapl_today.losses, aapl_today.open) == (1, 1, 0)
+        assert aapl_today.avg_confidence == pytest.approx(84.0)
+        perf = {p.symbol: p for p in found.symbols}
+        assert (perf["AAPL"].signals, perf["AAPL"].open, perf["AAPL"].wins) == (4, 2, 1)
+        assert perf["AAPL"].total_pnl_percent == pytest.approx(1.0)
+        assert perf["AAPL"].last_signal_time == T0
+        assert perf["TSLA"].expired == 1 and perf["TSLA"].avg_pnl_percent == pytest.approx(0.5)
+        buckets = [(b.symbol, b.low, b.signals, b.wins, b.losses) for b in found.confidence]
+        assert buckets == [
+            ("AAPL", 60.0, 2, 0, 0),
+            ("AAPL", 80.0, 2, 1, 1),
+            ("TSLA", 50.0, 1, 0, 0),
+        ]
+        only_tsla = await store.analytics(T0.date() - timedelta(days=5), "TSLA")
+        assert [p.symbol for p in only_tsla.symbols] == ["TSLA"]
+        assert {d.symbol for d in only_tsla.daily} == {"TSLA"}
+        assert {b.symbol for b in only_tsla.confidence} == {"TSLA"}
+        with_yesterday = await store.analytics(T0.date() - timedelta(days=1), "AAPL")
+        assert [d.day for d in with_yesterday.daily] == [T0.date(), T0.date() - timedelta(days=1)]
+
+
+UNKNOWN_ID = "00000000-0000-4000-8000-000000000000"
+
+
+def _calibration(
+    symbol: str, method: CalibrationMethod = CalibrationMethod.ISOTONIC
+) -> Calibration:
+    return Calibration(
+        symbol=symbol,
+        method=method,
+        points=(
+            CalibrationPoint(50.0, 0.3),
+            CalibrationPoint(75.5, 0.45),
+            CalibrationPoint(100.0, 0.62),
+        ),
+        sample_size=400,
+        held_out_size=120,
+        brier_before=0.31,
+        brier_after=0.22,
+        ece_before=0.21,
+        ece_after=0.03,
+        fit_time=T0 + timedelta(microseconds=17),
+    )
+
+
+def _manifest(day: date, *, rows: int = 10, pruned: bool = False) -> ArchiveManifest:
+    return ArchiveManifest(
+        day=day,
+        rows=rows,
+        bytes=2048,
+        sha256="ab" * 32,
+        location=f"s3://bucket/signals/date={day}/signals.parquet",
+        compression=Compression.SNAPPY,
+        archive_time=T0 + timedelta(microseconds=3),
+        csv_location="",
+        csv_bytes=0,
+        pruned=pruned,
+    )

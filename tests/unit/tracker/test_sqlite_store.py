@@ -15,7 +15,7 @@ from tracker.adapters.sqlite_store import SqliteSignalStore
 from tracker.domain import SignalFilter, StorageUnavailable
 
 from .factories import T0, make_series
-from .store_contract import SignalStoreContract
+from .store_contract import TrackerStoreContract
 
 MIGRATIONS = [
     (1, "signals"),
@@ -25,7 +25,7 @@ MIGRATIONS = [
 ]
 
 
-class TestSqliteSignalStore(SignalStoreContract):
+class TestSqliteSignalStore(TrackerStoreContract):
     @pytest_asyncio.fixture
     async def store(self, tmp_path: Path) -> AsyncIterator[SqliteSignalStore]:
         sqlite_store = SqliteSignalStore(tmp_path / "var" / "tracker.db")

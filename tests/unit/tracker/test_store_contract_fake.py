@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 import pytest_asyncio
 
 from .fakes import FakeSignalStore
-from .store_contract import SignalStoreContract
+from .store_contract import TrackerStoreContract
 
 
-class TestFakeSignalStore(SignalStoreContract):
+class TestFakeSignalStore(TrackerStoreContract):
     @pytest_asyncio.fixture
     async def store(self) -> AsyncIterator[FakeSignalStore]:
         fake = FakeSignalStore()
