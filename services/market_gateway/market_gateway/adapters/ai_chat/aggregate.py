@@ -44,6 +44,10 @@ class SentimentAggregator:
         return AGGREGATE_NAME
 
     @property
+    def sources(self) -> list[SentimentSource]:
+        return list(self._sources)
+
+    @property
     def providers(self) -> list[str]:
         return [source.name for source in self._sources]
 
