@@ -87,6 +87,8 @@ def decode_event(event: Mapping[str, Any]) -> FeedMessage | None:
     kind = event.get("ev")
     if kind == "status":
         status, message = str(event.get("status", "")), str(event.get("message", ""))
+        if status == "success" and message.lower().startswith("connected"):
+            return Control("connected")  # the OpenAPI spec's spelling of the greeting
         if status in _CONTROL:
             return Control(_CONTROL[status], message)
         return ws_status_error(status, message)
