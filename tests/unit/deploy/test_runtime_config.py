@@ -72,6 +72,8 @@ def test_the_service_accepts_its_environment(target: str, service: str, containe
     settings = LOADERS[service](env)
     assert settings.common.log_format == "json"
     assert settings.common.config_path == "/etc/argo/argo.yaml"
+    if service == "tracker":  # never the SQLite default under the read-only root
+        assert settings.database_url.startswith("postgresql://")
 
 
 @pytest.mark.parametrize(("target", "service", "container"), CASES)
