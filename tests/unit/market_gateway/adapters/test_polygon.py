@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from market_gateway.adapters.common.http import RawResponse
-from market_gateway.adapters.polygon import parsing
+from market_gateway.adapters.polygon import parsing, parsing_extras
 from market_gateway.adapters.polygon.client import PolygonClient, auth_headers
 from market_gateway.adapters.polygon.errors import check
 from market_gateway.domain import (
@@ -106,16 +106,22 @@ def test_last_trade_nbbo_and_crypto_last() -> None:
 
 
 def test_indicators_come_back_oldest_first_with_macd_lines() -> None:
-    macd = parsing.parse_indicator(load("polygon", "rest-indicator-macd-SPY.json"), "SPY", "macd")
+    macd = parsing_extras.parse_indicator(
+        load("polygon", "rest-indicator-macd-SPY.json"), "SPY", "macd"
+    )
     times = [p.time for p in macd.points]
     assert times == sorted(times)
     assert macd.points[-1].signal == pytest.approx(49.504484615884834)
-    rsi = parsing.parse_indicator(load("polygon", "rest-indicator-rsi-AAPL.json"), "AAPL", "rsi")
+    rsi = parsing_extras.parse_indicator(
+        load("polygon", "rest-indicator-rsi-AAPL.json"), "AAPL", "rsi"
+    )
     assert rsi.points[-1].histogram is None and rsi.points[-1].value == pytest.approx(172.4656875)
 
 
 def test_upcoming_holidays_include_the_early_close_hours() -> None:
-    holidays = parsing.parse_upcoming_holidays(load("polygon", "rest-marketstatus-upcoming.json"))
+    holidays = parsing_extras.parse_upcoming_holidays(
+        load("polygon", "rest-marketstatus-upcoming.json")
+    )
     early = [h for h in holidays if h.status == "early-close"]
     assert early and early[0].close == datetime(2022, 11, 25, 18, tzinfo=UTC)
 

@@ -23,6 +23,7 @@ from market_gateway.adapters.alphavantage import parsing as av
 from market_gateway.adapters.common.http import RawResponse
 from market_gateway.adapters.polygon import errors as polygon_errors
 from market_gateway.adapters.polygon import parsing as polygon
+from market_gateway.adapters.polygon import parsing_extras as polygon_extras
 from market_gateway.adapters.polygon.stream import PolygonProtocol
 from market_gateway.adapters.yahoo import errors as yahoo_errors
 from market_gateway.adapters.yahoo import parsing as yahoo
@@ -38,6 +39,7 @@ from market_gateway.domain import (
     Timeframe,
     Trade,
     UnknownSymbol,
+    parse_symbol,
 )
 from tests.conftest import PROVIDER_FIXTURES
 
@@ -76,9 +78,7 @@ ALPACA_WS = AlpacaProtocol(
 
 
 def polygon_snapshot(body: Any) -> object:
-    wanted = {
-        row["ticker"]: polygon.parse_symbol(row["ticker"]).canonical for row in body["tickers"]
-    }
+    wanted = {row["ticker"]: parse_symbol(row["ticker"]).canonical for row in body["tickers"]}
     batch = polygon.parse_snapshot_tickers(body, wanted, NOW)
     assert len(batch) + len(batch.rejected) == len(body["tickers"]) and batch
     return batch
@@ -97,19 +97,23 @@ POLYGON: dict[str, Case] = {
     "rest-aggs-AAPL-range-1-day-2005-04-01-2005-04-04.json": Case(
         lambda b: polygon.parse_aggregates(b, DAY)[0]
     ),
-    "rest-daily-open-close-AAPL-2005-04-01.json": Case(polygon.parse_daily_open_close),
+    "rest-daily-open-close-AAPL-2005-04-01.json": Case(polygon_extras.parse_daily_open_close),
     "rest-grouped-daily-stocks-2005-04-04.json": Case(
-        lambda b: list(polygon.parse_grouped_daily(b).values())
+        lambda b: list(polygon_extras.parse_grouped_daily(b).values())
     ),
-    "rest-indicator-macd-SPY.json": Case(lambda b: polygon.parse_indicator(b, "SPY", "macd")),
-    "rest-indicator-rsi-AAPL.json": Case(lambda b: polygon.parse_indicator(b, "AAPL", "rsi")),
+    "rest-indicator-macd-SPY.json": Case(
+        lambda b: polygon_extras.parse_indicator(b, "SPY", "macd")
+    ),
+    "rest-indicator-rsi-AAPL.json": Case(
+        lambda b: polygon_extras.parse_indicator(b, "AAPL", "rsi")
+    ),
     "rest-last-nbbo-AAPL.json": Case(lambda b: polygon.parse_last_nbbo(b, "AAPL", NOW)),
     "rest-last-trade-AAPL.json": Case(lambda b: polygon.parse_last_trade(b, "AAPL")),
-    "rest-marketstatus-now.json": Case(polygon.parse_market_status),
-    "rest-marketstatus-upcoming.json": Case(polygon.parse_upcoming_holidays),
+    "rest-marketstatus-now.json": Case(polygon_extras.parse_market_status),
+    "rest-marketstatus-upcoming.json": Case(polygon_extras.parse_upcoming_holidays),
     "rest-prev-close-AAPL.json": Case(polygon.parse_prev_close),
     "rest-snapshot-crypto-X-BTCUSD-book.json": Case(
-        lambda b: polygon.parse_book(b, "BTC-USD", NOW)
+        lambda b: polygon_extras.parse_book(b, "BTC-USD", NOW)
     ),
     "rest-snapshot-stocks-gainers.json": Case(polygon_snapshot),
     "rest-snapshot-stocks-ticker-AAPL.json": Case(
@@ -117,17 +121,21 @@ POLYGON: dict[str, Case] = {
     ),
     "rest-snapshot-stocks-tickers.json": Case(polygon_snapshot),
     "rest-v1-last-crypto-BTC-USD.json": Case(lambda b: polygon.parse_last_crypto(b, "BTC-USD")),
-    "rest-v3-quotes-AAPL-page1.json": Case(lambda b: polygon.parse_v3_quotes(b, "AAPL", NOW)[0]),
-    "rest-v3-quotes-AAPL-page2-cursor.json": Case(
-        lambda b: polygon.parse_v3_quotes(b, "AAPL", NOW)[0]
+    "rest-v3-quotes-AAPL-page1.json": Case(
+        lambda b: polygon_extras.parse_v3_quotes(b, "AAPL", NOW)[0]
     ),
-    "rest-v3-trades-AAPL-limit-2.json": Case(lambda b: polygon.parse_v3_trades(b, "AAPL")[0]),
+    "rest-v3-quotes-AAPL-page2-cursor.json": Case(
+        lambda b: polygon_extras.parse_v3_quotes(b, "AAPL", NOW)[0]
+    ),
+    "rest-v3-trades-AAPL-limit-2.json": Case(
+        lambda b: polygon_extras.parse_v3_trades(b, "AAPL")[0]
+    ),
     "spec-rest-aggs-crypto-range.json": Case(lambda b: polygon.parse_aggregates(b, DAY)[0]),
     "spec-rest-aggs-stocks-range-with-next_url.json": Case(
         lambda b: polygon.parse_aggregates(b, DAY)[0]
     ),
     "spec-rest-grouped-daily-crypto.json": Case(
-        lambda b: list(polygon.parse_grouped_daily(b).values())
+        lambda b: list(polygon_extras.parse_grouped_daily(b).values())
     ),
     "spec-rest-last-trade-stocks.json": Case(lambda b: polygon.parse_last_trade(b, "AAPL")),
     "spec-rest-prev-close-crypto.json": Case(polygon.parse_prev_close),

@@ -19,7 +19,7 @@ from market_gateway.adapters.common.paging import (
     take,
 )
 from market_gateway.adapters.common.values import to_epoch_ms
-from market_gateway.adapters.polygon import parsing, schemas
+from market_gateway.adapters.polygon import parsing, parsing_extras, schemas
 from market_gateway.adapters.polygon.errors import check
 from market_gateway.domain import (
     AssetClass,
@@ -141,7 +141,9 @@ class PolygonClient:
         quotes: list[Quote] = []
         for _ in range(MAX_PAGES):
             body = await self._get(path, params, symbol=symbol.canonical)
-            page, next_url = parsing.parse_v3_quotes(body, symbol.canonical, self._clock.now())
+            page, next_url = parsing_extras.parse_v3_quotes(
+                body, symbol.canonical, self._clock.now()
+            )
             quotes.extend(page)
             if next_url is None or len(quotes) >= limit:
                 break
@@ -165,13 +167,15 @@ class PolygonClient:
             params["window"] = window
         path = schemas.indicator_path(name, parsing.ticker_for(symbol))
         body = await self._get(path, params, symbol=symbol.canonical)
-        return parsing.parse_indicator(body, symbol.canonical, name)
+        return parsing_extras.parse_indicator(body, symbol.canonical, name)
 
     async def market_status(self) -> schemas.MarketStatus:
-        return parsing.parse_market_status(await self._get("/v1/marketstatus/now", None))
+        return parsing_extras.parse_market_status(await self._get("/v1/marketstatus/now", None))
 
     async def upcoming_holidays(self) -> list[schemas.MarketHoliday]:
-        return parsing.parse_upcoming_holidays(await self._get("/v1/marketstatus/upcoming", None))
+        return parsing_extras.parse_upcoming_holidays(
+            await self._get("/v1/marketstatus/upcoming", None)
+        )
 
     async def _snapshot(self, path: str, symbols: list[Symbol]) -> QuoteBatch:
         wanted = parsing.wanted_tickers(symbols)
