@@ -109,6 +109,7 @@ class RedisLeases:
         self._claims = 0
         self._lock = asyncio.Lock()  # a claim's snapshot and a tick never interleave
         self._ticked = False
+        self._released = False
         self._redis_down = False
 
     @property
@@ -140,6 +141,8 @@ class RedisLeases:
             return await self._tick()
 
     async def _tick(self) -> float:
+        if self._released:
+            return self._tick_seconds  # shutting down: never take a lease again
         started = self._clock.monotonic()
         try:
             reply = await self._heartbeat([self._members_key], [self._me, self._ttl_ms])
@@ -165,10 +168,12 @@ class RedisLeases:
         return max(0.01, min(self._tick_seconds, soonest))
 
     async def release(self) -> None:
+        """Shutdown: drop every lease and leave the members; no tick takes one again."""
         async with self._lock:
             await self._release_locked()
 
     async def _release_locked(self) -> None:
+        self._released = True
         self._held = frozenset()
         self._valid_until = 0.0
         try:
