@@ -15,6 +15,7 @@ PUBLIC_V6 = External("2001:db8::10")
 PRIVATE = External("10.0.0.7")  # a node, or anything else inside the VPC
 METADATA = External("169.254.169.254")  # cloud instance metadata
 DNS = Pod("coredns", "kube-system", {"k8s-app": "kube-dns"}, {"dns": 53})
+PUSHGATEWAY = Pod("pushgateway", "monitoring", {"app.kubernetes.io/name": "pushgateway"})
 PROMETHEUS = Pod("prometheus", "monitoring", {"app.kubernetes.io/name": "prometheus"})
 CLIENT = Pod("client", "team-a", {"app": "portfolio"})
 STRANGER = Pod("stranger", "other", {"app": "whatever"})
@@ -61,6 +62,7 @@ ALLOWED = [
     (CLIENT, "market-gateway", 50051),
     (CLIENT, "signal-engine", 50052),
     (CLIENT, "tracker", 50053),
+    *[(job, PUSHGATEWAY, 9091) for job in JOBS],  # jobs push their metrics on exit
     (PROMETHEUS, "market-gateway", 9101),
     (PROMETHEUS, "signal-engine", 9102),
     (PROMETHEUS, "tracker", 9103),
@@ -85,6 +87,8 @@ DENIED = [
     (STRANGER, "signal-engine", 50052),
     (STRANGER, "market-gateway", 50051),
     (CLIENT, "signal-engine", 9102),
+    ("market-gateway", PUSHGATEWAY, 9091),
+    ("tracker", PUSHGATEWAY, 9091),
     (PROMETHEUS, "signal-engine", 50052),
 ]
 DEV_ONLY_DENIED = [
