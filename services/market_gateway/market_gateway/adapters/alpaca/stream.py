@@ -139,7 +139,6 @@ class AlpacaStream:
         self._backfill = rest_backfill(rest) if rest is not None else None
         self._backoff, self._connect = backoff, connect
         self._handshake_timeout, self._max_attempts = handshake_timeout, max_attempts
-        self.feeds: list[ReconnectingFeed] = []
 
     @property
     def name(self) -> str:
@@ -166,6 +165,5 @@ class AlpacaStream:
                     handshake_timeout=self._handshake_timeout,
                     max_attempts=self._max_attempts,
                 )
-                self.feeds.append(feed)
                 streams.append(feed.events(group))
         return streams[0] if len(streams) == 1 else merged(streams)  # none: ends at once

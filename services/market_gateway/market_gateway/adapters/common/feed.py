@@ -84,7 +84,6 @@ class ReconnectingFeed:
         self._connect = connect
         self._handshake_timeout = handshake_timeout
         self._max_attempts = max_attempts
-        self.connections = 0  # successful subscriptions, for tests and status
 
     async def events(self, symbols: Sequence[Symbol]) -> AsyncIterator[FeedEvent]:
         provider = self._protocol.provider
@@ -101,7 +100,6 @@ class ReconnectingFeed:
                         await ws.send(message)
                     subscribed_at = self._clock.now()
                     live, attempt = True, 0
-                    self.connections += 1
                     followed_since = followed_since or subscribed_at
                     log.info("feed_subscribed", provider=provider, symbols=len(symbols))
                     if gap is not None:

@@ -154,7 +154,6 @@ class PolygonStream:
         self._backfill = rest_backfill(rest) if rest is not None else None
         self._backoff, self._connect = backoff, connect
         self._handshake_timeout, self._max_attempts = handshake_timeout, max_attempts
-        self.feeds: list[ReconnectingFeed] = []
 
     @property
     def name(self) -> str:
@@ -166,7 +165,6 @@ class PolygonStream:
             group = [s for s in symbols if s.asset_class is asset]
             if group:
                 feed = self._feed(asset)
-                self.feeds.append(feed)
                 streams.append(feed.events(group))
         return streams[0] if len(streams) == 1 else merged(streams)  # none: ends at once
 
