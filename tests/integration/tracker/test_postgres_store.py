@@ -6,6 +6,7 @@ Each test gets its own schema (dropped afterwards), so runs never see each other
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
@@ -26,11 +27,12 @@ pytestmark = pytest.mark.integration
 class TestPostgresSignalStore(TrackerStoreContract):
     @pytest_asyncio.fixture(params=[IngestMethod.COPY, IngestMethod.UNNEST])
     async def store(
-        self, open_pg: StoreFactory, request: pytest.FixtureRequest
-    ) -> PostgresSignalStore:
-        pg_store = await open_pg(ingest=request.param)
+        self, migrated_url: str, request: pytest.FixtureRequest
+    ) -> AsyncIterator[PostgresSignalStore]:
+        pg_store = PostgresSignalStore(migrated_url, pool_max=4, ingest=request.param)
         await pg_store.migrate()
-        return pg_store
+        yield pg_store
+        await pg_store.aclose()
 
 
 @pytest.mark.asyncio
