@@ -6,7 +6,7 @@ GET  /_sim/config    the effective configuration
 POST /_sim/config    JSON patch deep-merged into the user layer (null = back to default);
                      400 with {"error": ...} naming the bad key; outages act at once
 GET  /_sim/env       the <PROVIDER>_BASE_URL / _WS_URL / key variables for the gateway
-GET  /_sim/health    {"status": "ok"}
+GET  /_sim/health    {"status": "ok", "warm": true once the universe's history is computed}
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def add_routes(app: web.Application, sim: ProviderSimulator) -> None:
         return web.json_response(sim.env())
 
     async def health(request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
+        return web.json_response({"status": "ok", "warm": sim.warm})
 
     app.router.add_get("/_sim/counters", counters)
     app.router.add_post("/_sim/reset", reset)

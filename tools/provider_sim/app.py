@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Mapping
+from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
@@ -24,6 +25,7 @@ from aiohttp import web
 
 from market_gateway.adapters.calendar import NyseCalendar
 from market_gateway.adapters.synthetic.market import SyntheticMarket
+from market_gateway.domain import AssetClass
 from market_gateway.ports import Clock, MarketCalendar
 from service_runtime.clock import SystemClock
 from tools.provider_sim import admin
@@ -66,6 +68,8 @@ class ProviderSimulator:
         self._runner: web.AppRunner | None = None
         self._listeners: Listeners | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._warmer: asyncio.Task[None] | None = None
+        self.warm = False  # the universe's daily history is computed (see market.warm_days)
 
     async def start(self) -> None:
         calendar = self._calendar
@@ -87,6 +91,10 @@ class ProviderSimulator:
             unknown=market_cfg.unknown_symbols,
             universe=market_cfg.universe,
         )
+        if market_cfg.warm_days > 0:
+            self._warmer = asyncio.create_task(self._warm(view, market_cfg.warm_days))
+        else:
+            self.warm = True
         context = SimContext(self.clock, view, self.counters, lambda: self.config)
         self.providers = {p.name: p for p in all_providers(context)}
         app = web.Application()
@@ -101,10 +109,11 @@ class ProviderSimulator:
         log.info("provider_sim_started", port=self.port, providers=len(self.providers))
 
     async def stop(self) -> None:
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        for task in (self._watcher, self._warmer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.hub.close_all()
         if self._runner is not None:
             await self._runner.cleanup()
@@ -146,6 +155,11 @@ class ProviderSimulator:
         """Every variable the gateway needs to use the simulator for every provider."""
         return environment(self.config, self._host_port)
 
+    async def wait_warm(self) -> None:
+        """Return once the universe's daily history is computed (see market.warm_days)."""
+        if self._warmer is not None:
+            await asyncio.shield(self._warmer)
+
     async def configure(self, patch: Mapping[str, Any]) -> SimConfig:
         """Apply a runtime patch (ValueError if invalid) and act on outages at once."""
         self.config = self.config.patched(patch)
@@ -183,6 +197,16 @@ class ProviderSimulator:
         for route in provider.stream_routes(self.hub, self.gate.outage):
             path = provider.stream_path + route.path
             app.router.add_get(path, self.gate.wrap_stream(provider, route))
+
+    async def _warm(self, view: MarketView, days: int) -> None:
+        """Compute the universe's daily history now, so first calls are not slow (a year of
+        daily bars costs the synthetic market ~0.3 s per symbol the first time)."""
+        symbols = view.universe(AssetClass.STOCK) + view.universe(AssetClass.CRYPTO)
+        for symbol in symbols:
+            today = view.trading_date(symbol, self.clock.now())
+            await view.daily(symbol, today - timedelta(days=days), today)
+        self.warm = True
+        log.info("provider_sim_warm", symbols=len(symbols), days=days)
 
     async def _watch_outages(self) -> None:
         while True:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from tools.provider_sim.defaults import BUILTIN, PROVIDERS
 from tools.provider_sim.schema import build, dump
+from tools.provider_sim.timefmt import parse_instant
 
 OUTAGE_MODES = ("refuse", "503", "reset")
 
@@ -140,6 +141,7 @@ class MarketConfig:
     max_cached_days: int = 1024
     unknown_symbols: tuple[str, ...] = ()
     universe: tuple[str, ...] = ()  # what `*` subscriptions and an empty tickers= mean
+    warm_days: int = 400  # daily history computed for the universe at start (cold calls)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,17 +235,6 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def parse_instant(text: str, name: str = "instant") -> datetime:
-    """An ISO-8601 instant with an explicit offset, as UTC."""
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"{name}: not an ISO-8601 instant: {text!r}") from None
-    if instant.tzinfo is None:
-        raise ValueError(f"{name}: needs a UTC offset, e.g. 2026-11-17T15:00:00Z: {text!r}")
-    return instant.astimezone(UTC)
 
 
 def _check_keys(raw: Mapping[str, Any], allowed: tuple[str, ...], path: str) -> None:

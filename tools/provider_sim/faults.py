@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from tools.provider_sim.config import Faults, Latency, parse_instant
+from tools.provider_sim.config import Faults, Latency
+from tools.provider_sim.timefmt import parse_instant
 
 _Z99 = 2.326347874  # standard normal 99th percentile
 

@@ -67,3 +67,14 @@ def new_york_date(instant: datetime) -> date:
 def new_york_naive(instant: datetime) -> str:
     """Alpha Vantage's naive US/Eastern timestamp."""
     return instant.astimezone(NEW_YORK).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def parse_instant(text: str, name: str = "instant") -> datetime:
+    """An ISO-8601 instant with an explicit offset, as UTC."""
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{name}: not an ISO-8601 instant: {text!r}") from None
+    if instant.tzinfo is None:
+        raise ValueError(f"{name}: needs a UTC offset, e.g. 2026-11-17T15:00:00Z: {text!r}")
+    return instant.astimezone(UTC)
