@@ -16,10 +16,11 @@ from prometheus_client import REGISTRY, push_to_gateway
 
 from observability.logging import configure_logging
 from observability.redaction import Redactor, secrets_from_environ
+from service_runtime.reloader import read_config_file
 from service_runtime.settings import ConfigError
 from tracker.bootstrap import Components, build_components
 from tracker.commands import actions
-from tracker.config import Settings, load_settings
+from tracker.config import Settings, load_settings, parse_tunables
 from tracker.domain import DomainError, InvalidArgument
 
 log = structlog.get_logger(__name__)
@@ -99,6 +100,14 @@ async def _run(action: Action, args: argparse.Namespace, settings: Settings) -> 
     except ConfigError as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    if settings.common.config_path:  # the service's tunables file, read once
+        try:
+            raw, _ = read_config_file(settings.common.config_path)
+            components.apply(parse_tunables(raw))
+        except (OSError, ValueError) as e:
+            await components.exit_stack.aclose()
+            print(f"configuration error: ARGO_CONFIG: {e}", file=sys.stderr)
+            return EXIT_USAGE
     try:
         result = await action(components, args)
     except InvalidArgument as e:
