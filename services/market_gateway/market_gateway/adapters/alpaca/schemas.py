@@ -1,4 +1,4 @@
-"""Alpaca wire facts: hosts, paths per asset class, timeframes, WebSocket error codes.
+"""Alpaca wire facts: paths per asset class, timeframes, WebSocket error codes.
 Shapes are in provider-formats.md §2."""
 
 from __future__ import annotations
@@ -6,8 +6,6 @@ from __future__ import annotations
 from market_gateway.domain import AssetClass, Timeframe
 
 PROVIDER = "alpaca"
-DEFAULT_BASE_URL = "https://data.alpaca.markets"
-DEFAULT_WS_URL = "wss://stream.data.alpaca.markets"
 DEFAULT_FEED = "iex"
 MAX_PAGE_LIMIT = 10_000
 

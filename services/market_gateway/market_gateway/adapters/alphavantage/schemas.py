@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from market_gateway.domain import Timeframe
 
 PROVIDER = "alphavantage"
-DEFAULT_BASE_URL = "https://www.alphavantage.co"
 QUERY_PATH = "/query"
 COMPACT_POINTS = 100  # outputsize=compact returns the latest 100 points
 

@@ -1,4 +1,4 @@
-"""Polygon / Massive wire facts: hosts, paths, timespans, and the typed values of endpoints
+"""Polygon / Massive wire facts: paths, timespans, and the typed values of endpoints
 that have no domain counterpart (market status). Shapes are in provider-formats.md §1."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from datetime import date, datetime
 from market_gateway.domain import Timeframe
 
 PROVIDER = "polygon"
-DEFAULT_BASE_URL = "https://api.massive.com"
-DEFAULT_WS_URL = "wss://socket.massive.com"
 MAX_AGGREGATE_LIMIT = 50_000
 
 STOCK_SNAPSHOT_PATH = "/v2/snapshot/locale/us/markets/stocks/tickers"

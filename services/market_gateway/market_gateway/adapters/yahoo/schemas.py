@@ -1,11 +1,10 @@
-"""Yahoo chart v8 wire facts (provider-formats.md §4): host, path, intervals."""
+"""Yahoo chart v8 wire facts (provider-formats.md §4): path and intervals."""
 
 from __future__ import annotations
 
 from market_gateway.domain import Timeframe
 
 PROVIDER = "yahoo"
-DEFAULT_BASE_URL = "https://query2.finance.yahoo.com"
 
 INTERVALS: dict[Timeframe, str] = {
     Timeframe.ONE_MINUTE: "1m",
