@@ -12,9 +12,10 @@ from tests.unit.deploy.manifests import K8S, REPO, Doc, named, of_kind, render, 
 
 COMPONENT = K8S / "components" / "monitoring"
 DASHBOARD = COMPONENT / "dashboards" / "argo-signals.json"
-# Queried before the code defines them (the metric the issue implies; the gateway's cost
-# ledger arrives with issue 4). Keep this list short and tell the owner.
-PENDING_METRICS = {"argo_market_gateway_cost_usd_total"}
+# Queried before the code defines them: the price of market-data calls in the gateway's cost
+# ledger (issue 4; AI token cost is argo_market_gateway_ai_cost_usd_total). Keep this list
+# short and tell the owner.
+PENDING_METRICS = {"argo_market_gateway_call_cost_usd_total"}
 # Not ours: Prometheus itself and kube-state-metrics (CronJob / Job outcomes).
 EXTERNAL_METRICS = {"up", "kube_job_status_failed", "kube_cronjob_status_last_successful_time"}
 REQUIRED_ALERTS = {
