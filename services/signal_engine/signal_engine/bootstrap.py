@@ -159,6 +159,7 @@ async def bootstrap(
         symbols=settings.symbols,
         cycle_seconds=settings.cycle_seconds,
         tracer_provider=tracer_provider,
+        delivery_max_backoff_seconds=settings.delivery_max_backoff_seconds,
     )
     stack.push_async_callback(app.aclose)  # runs first: last delivery, leases released
     ready_market = market

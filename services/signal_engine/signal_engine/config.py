@@ -37,6 +37,7 @@ class Settings:
     tracker_deadline_seconds: float
     outbox_dir: str
     outbox_max_signals: int
+    delivery_max_backoff_seconds: float
     redis_url: str | None
     lease_seconds: float
     redis_key_prefix: str
@@ -86,6 +87,9 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         outbox_dir=env_str(environ, "ENGINE_OUTBOX_DIR", "./var/outbox"),
         outbox_max_signals=env_int(
             environ, "ENGINE_OUTBOX_MAX_SIGNALS", 100_000, minimum=1, maximum=10_000_000
+        ),
+        delivery_max_backoff_seconds=env_float(
+            environ, "ENGINE_DELIVERY_MAX_BACKOFF_SECONDS", 15.0, minimum=0.1, maximum=600.0
         ),
         redis_url=_redis_url(environ),
         lease_seconds=env_float(environ, "ENGINE_LEASE_SECONDS", 10.0, minimum=0.5, maximum=600.0),

@@ -158,7 +158,7 @@ async def test_an_unwritable_outbox_refuses_but_the_cycle_still_serves(
 
 async def test_the_background_loop_drains_after_an_outage(clock: FakeClock, sink: FakeSignalSink):
     outbox = FakeOutbox()
-    delivery = OutboxDelivery(outbox, sink, clock, cooldown_seconds=5.0)
+    delivery = OutboxDelivery(outbox, sink, clock, max_backoff_seconds=5.0)
     sink.down = True
     await delivery.publish([signal(1)])
     loop = asyncio.create_task(delivery.run())

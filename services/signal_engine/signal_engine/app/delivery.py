@@ -10,8 +10,9 @@ Two paths send batches (at most `batch_size` signals, oldest first), never at on
 - inline: right after a generation appended its signals, one pass in the caller's context
   (so the RecordSignals span joins the caller's trace) and without retries;
 - background (`run`): while entries wait after a failed pass (tracker away) or from a
-  previous run, it drains them under `resilience.Retry` (exponential backoff, full jitter),
-  cooling down between rounds of attempts. Inline passes stand aside during an outage.
+  previous run, it drains them under `resilience.Retry` (exponential backoff with full
+  jitter up to `max_backoff_seconds`, 6 attempts a round, the same pause between rounds).
+  Inline passes stand aside during an outage.
 
 A batch the tracker rejects as invalid is split to isolate the bad signal(s), which are
 moved aside in the outbox (counted), and the rest delivered. When the outbox is full, new
@@ -46,9 +47,9 @@ class OutboxDelivery:
         clock: Clock,
         *,
         batch_size: int = 500,
+        max_backoff_seconds: float = 15.0,
         retry: Retry | None = None,
         idle_seconds: float = 1.0,
-        cooldown_seconds: float = 30.0,
     ) -> None:
         self._outbox = outbox
         self._sink = sink
@@ -57,12 +58,12 @@ class OutboxDelivery:
         self._retry = retry or Retry(
             "tracker_record_signals",
             max_attempts=6,
-            wait=wait_random_exponential(multiplier=0.5, max=15.0),
+            wait=wait_random_exponential(multiplier=0.2, max=max_backoff_seconds),
             is_retryable=_retryable,
             clock=clock,
         )
         self._idle = idle_seconds
-        self._cooldown = cooldown_seconds
+        self._cooldown = max_backoff_seconds
         self._lock = asyncio.Lock()
         self._outage = False
         self.delivered_total = 0

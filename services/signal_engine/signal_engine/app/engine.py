@@ -65,7 +65,7 @@ class EngineApp:
         cycle_seconds: float = 5.0,
         tracer_provider: trace.TracerProvider | None = None,
         stream_queue_size: int = 256,
-        delivery: OutboxDelivery | None = None,
+        delivery_max_backoff_seconds: float = 15.0,
     ) -> None:
         self._clock = clock
         self._tunables = tunables
@@ -76,7 +76,9 @@ class EngineApp:
         self._calendar = calendar
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._broadcaster = SignalBroadcaster(stream_queue_size)
-        self._delivery = delivery or OutboxDelivery(outbox, sink, clock)
+        self._delivery = OutboxDelivery(
+            outbox, sink, clock, max_backoff_seconds=delivery_max_backoff_seconds
+        )
         self._stats = CycleStats()
         self._lock = asyncio.Lock()
         self._book = SymbolBook()
