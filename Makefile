@@ -12,7 +12,7 @@ SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine s
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
 .PHONY: help venv protos protos-check lint fmt test test-unit test-integration k8s-render k8s-check \
-        test-e2e run clean bench-resilience
+        test-e2e run clean bench-resilience sim
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -104,6 +104,9 @@ bench-resilience: $(STAMP) ## per-call overhead of the resilience pipeline vs a 
 
 run: $(STAMP) ## start the three services with embedded defaults and show live signals
 	$(PY) -m tools.run_suite
+
+sim: $(STAMP) ## provider simulator on :8900 (each provider also on 8901-8909); docs/provider-simulator.md
+	$(PY) -m tools.provider_sim --port 8900
 
 clean: ## remove the virtualenv and local state
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .protos-check.tmp
