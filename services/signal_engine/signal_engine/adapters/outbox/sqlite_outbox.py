@@ -5,7 +5,7 @@ engine published survives a crash of the process or of the machine. Entries are 
 oldest first by their autoincrement id and deleted once the tracker acknowledged them;
 entries the tracker rejected move to a `rejected` table (the newest REJECTED_KEPT kept).
 A lock file (flock) keeps a second engine process from sharing the directory.
-See docs/decisions/0004-engine-durable-outbox.md.
+See docs/decisions/0005-engine-durable-outbox.md.
 """
 
 from __future__ import annotations
