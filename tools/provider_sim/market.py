@@ -22,6 +22,7 @@ from market_gateway.adapters.synthetic.market import SyntheticMarket
 from market_gateway.adapters.synthetic.paths import round_price
 from market_gateway.domain import AssetClass, Bar, DomainError, Symbol, Timeframe, parse_symbol
 from market_gateway.ports import Clock, MarketCalendar
+from tools.provider_sim.memo import Memo
 from tools.provider_sim.timefmt import epoch_ms, new_york_date
 
 
@@ -71,11 +72,15 @@ class MarketView:
         self._unknown = frozenset(s.upper() for s in unknown)
         self._universe = tuple(universe)
         self._factor = 1.0 + skew_bps / 10_000.0
+        self._memo = Memo()
 
     def with_skew(self, skew_bps: float) -> MarketView:
         view = MarketView(self._market, self._calendar, self._clock, skew_bps=skew_bps)
-        view._unknown, view._universe = self._unknown, self._universe
+        view._unknown, view._universe, view._memo = self._unknown, self._universe, self._memo
         return view
+
+    def _minute_key(self, kind: str, symbol: Symbol) -> tuple[object, ...]:
+        return (kind, symbol.canonical, self._factor, int(self.now().timestamp() // 60))
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -177,6 +182,9 @@ class MarketView:
 
     async def today(self, symbol: Symbol) -> DailyBar | None:
         """The current trading date's bar so far; None before its first trade."""
+        return await self._memo.get(self._minute_key("today", symbol), lambda: self._today(symbol))
+
+    async def _today(self, symbol: Symbol) -> DailyBar | None:
         now = self.now()
         day = self.trading_date(symbol, now)
         start = datetime.combine(day, time(), tzinfo=UTC)
@@ -187,12 +195,19 @@ class MarketView:
 
     async def previous_day(self, symbol: Symbol) -> DailyBar | None:
         today = self.trading_date(symbol, self.now())
-        found = await self.daily(symbol, today - timedelta(days=10), today - timedelta(days=1))
-        return found[-1] if found else None
+
+        async def compute() -> DailyBar | None:
+            found = await self.daily(symbol, today - timedelta(days=10), today - timedelta(days=1))
+            return found[-1] if found else None
+
+        return await self._memo.get(("prev", symbol.canonical, self._factor, today), compute)
 
     async def last_minute(self, symbol: Symbol) -> Bar | None:
-        found = await self.last_bars(symbol, Timeframe.ONE_MINUTE, self.now(), 1)
-        return found[-1] if found else None
+        async def compute() -> Bar | None:
+            found = await self.last_bars(symbol, Timeframe.ONE_MINUTE, self.now(), 1)
+            return found[-1] if found else None
+
+        return await self._memo.get(self._minute_key("minute", symbol), compute)
 
     def trading_date(self, symbol: Symbol, instant: datetime) -> date:
         if symbol.asset_class is AssetClass.CRYPTO:
