@@ -27,6 +27,12 @@ log = structlog.get_logger(__name__)
 _SERVING = health_pb2.HealthCheckResponse.SERVING
 _NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
 READINESS_INTERVAL_SECONDS = 2.0
+# Recycle client connections every few minutes so clients re-resolve DNS and spread over
+# replicas that joined after they connected (headless Services + round_robin).
+_SERVER_OPTIONS = [
+    ("grpc.max_connection_age_ms", 300_000),
+    ("grpc.max_connection_age_grace_ms", 30_000),
+]
 
 
 class Lifecycle:
@@ -37,7 +43,7 @@ class Lifecycle:
         self.wiring = wiring
         self.state = "starting"
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(interceptors=server_interceptors())
+        self.server = grpc.aio.server(interceptors=server_interceptors(), options=_SERVER_OPTIONS)
         self.grpc_port = 0
         self.admin = AdminServer(
             service=common.service_name,
@@ -59,6 +65,10 @@ class Lifecycle:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [*w.service_names, health.SERVICE_NAME, reflection.SERVICE_NAME]
         reflection.enable_server_reflection(names, self.server)
+        # "" is liveness: SERVING while the process runs, NOT_SERVING only during shutdown.
+        # Each service name is readiness: SERVING only while its dependencies answer, so a
+        # database outage takes the pod out of rotation without restarting it.
+        await self.health.set("", _SERVING)
         await self._set_health(_NOT_SERVING)
         self.grpc_port = self.server.add_insecure_port(
             f"{self.common.bind_host}:{self.common.grpc_port}"
@@ -83,7 +93,7 @@ class Lifecycle:
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
     async def _set_health(self, status: int) -> None:
-        for name in ("", *self.wiring.service_names):
+        for name in self.wiring.service_names:
             await self.health.set(name, status)
 
     async def _watch_readiness(self) -> None:

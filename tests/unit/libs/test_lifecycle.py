@@ -91,11 +91,13 @@ async def _wait_for_health(port: int, wanted: int) -> None:
 @pytest.mark.asyncio
 async def test_health_is_not_serving_until_dependencies_are_ready(running) -> None:
     lifecycle, _, flags = running
+    serving = health_pb2.HealthCheckResponse.SERVING
     status = await _health(lifecycle.grpc_port, _SERVICE)
-    assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert status == health_pb2.HealthCheckResponse.NOT_SERVING  # readiness
+    assert await _health(lifecycle.grpc_port, "") == serving  # liveness: the process is up
     flags["ready"] = True
-    await _wait_for_health(lifecycle.grpc_port, health_pb2.HealthCheckResponse.SERVING)
-    assert await _health(lifecycle.grpc_port, "") == health_pb2.HealthCheckResponse.SERVING
+    await _wait_for_health(lifecycle.grpc_port, serving)
+    assert await _health(lifecycle.grpc_port, "") == serving
 
 
 @pytest.mark.asyncio
@@ -139,4 +141,5 @@ async def test_shutdown_drains_in_flight_calls_and_closes_adapters(running) -> N
         slow.release.set()
         assert await call == b"done:x"
         await stopping
+    assert lifecycle.health._server_status[""] == health_pb2.HealthCheckResponse.NOT_SERVING
     assert flags["closed"] is True and flags["notified"] is True
