@@ -192,10 +192,7 @@ async def test_signals_survive_a_killed_tracker_and_a_killed_engine_exactly_once
 ) -> None:
     procs = gateway
     outbox_dir = procs.workdir / "outbox"
-    config = procs.workdir / "argo.yaml"  # every forced call publishes: no dedup window
-    config.write_text("signal_engine:\n  dedup_window_seconds: 0\n")
     engine_env = {
-        "ARGO_CONFIG": str(config),
         "SYMBOLS": "AAPL,MSFT",
         "CYCLE_SECONDS": "3600",
         "ENGINE_OUTBOX_DIR": str(outbox_dir),

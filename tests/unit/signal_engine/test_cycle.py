@@ -9,6 +9,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from service_runtime.clock import FakeClock
+from signal_engine.app.symbol_state import SymbolBook
 from signal_engine.bootstrap import EngineWiring
 from signal_engine.domain import indicator_values
 
@@ -128,7 +129,6 @@ async def test_expired_signals_and_force_and_new_tunables_recompute(
     await app.run_cycle()
     clock.advance(app.tunables.horizon_seconds)
     assert not any(s.reused for s in (await app.run_cycle()).signals)
-    clock.advance(61)  # past the dedup window: an identical result is published again
     assert not any(s.reused for s in (await app.generate(["AAPL"], force=True)).signals)
     assert all(s.reused for s in (await app.generate(["AAPL"])).signals)
     assert wiring.apply_config is not None
@@ -193,3 +193,13 @@ async def test_only_owned_symbols_are_cycled_and_reported(
     ownership.symbols = frozenset()
     assert (await wiring.app.run_cycle()).signals == []
     assert len(market.quote_calls) == 3  # nothing owned: no call at all
+
+
+async def test_the_symbol_book_forgets_the_least_recently_used_beyond_its_capacity() -> None:
+    book = SymbolBook(capacity=2)
+    book.state("AAPL")
+    book.state("MSFT")
+    book.state("AAPL")  # used again: MSFT is now the oldest
+    book.state("NVDA")
+    assert book.find("MSFT") is None
+    assert book.find("AAPL") is not None and book.find("NVDA") is not None

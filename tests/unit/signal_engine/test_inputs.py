@@ -146,9 +146,12 @@ async def test_identical_consecutive_signals_are_not_republished_within_the_wind
     market.sentiment["AAPL"] = verdict("xai", 0.5, clock.now())
     second = (await wiring.app.generate(["AAPL"])).signals[0]
     assert second.reused and second.signal_id == first.signal_id
-    assert (await wiring.app.generate(["AAPL"], force=True)).signals[0].reused
-    clock.advance(60)  # 121 s after the first: the window is over, published anew
+    clock.advance(60)  # 121 s after the first: the window is over
+    market.sentiment["AAPL"] = verdict("xai", 0.5, clock.now())
+    third = (await wiring.app.generate(["AAPL"])).signals[0]
+    assert not third.reused  # the same signal again, published anew
     forced = (await wiring.app.generate(["AAPL"], force=True)).signals[0]
-    assert not forced.reused
-    assert [s.signal_id for s in sink.recorded] == [first.signal_id, forced.signal_id]
-    assert wiring.app.stats().signals_deduplicated_total == 2
+    assert not forced.reused  # a forced pass publishes even an identical signal
+    recorded = [s.signal_id for s in sink.recorded]
+    assert recorded == [first.signal_id, third.signal_id, forced.signal_id]
+    assert wiring.app.stats().signals_deduplicated_total == 1

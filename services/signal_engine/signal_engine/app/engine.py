@@ -171,8 +171,8 @@ class EngineApp:
 
     def indicators(self, symbol: str) -> IndicatorValues | None:
         """The symbol's incrementally maintained indicators (None before its first bars)."""
-        state = self._book.state(canonical_symbol(symbol))
-        return state.indicators.values() if state.indicators.bars else None
+        state = self._book.find(canonical_symbol(symbol))
+        return state.indicators.values() if state and state.indicators.bars else None
 
     @property
     def stream_subscribers(self) -> int:

@@ -6,7 +6,8 @@ since its unexpired signal, with no other input changed (tunables, sentiment), k
 signal (reused) -> the others refresh only what changed: new bars fold into the
 incremental indicators (the technical view is recomputed only then), sentiment opinions
 are rebuilt only when a verdict changed, the consensus and price levels always -> a new
-signal identical to the last published one within the dedup window is not re-published.
+signal identical to the last published one within the dedup window is not re-published
+(unless the caller forced the pass).
 When the gateway fails, a symbol's last signal is served again marked stale.
 """
 
@@ -116,7 +117,7 @@ class SignalGenerator:
         )
         calls += compute_calls
         unserved.update(compute_errors)
-        new_signals, deduplicated = self._publishable(computed, tunables, generation)
+        new_signals, deduplicated = self._publishable(computed, tunables, generation, force)
         stale, failures = self._fall_back(unserved)
         served.update(computed)
         served.update({s.symbol: s for s in stale})
@@ -130,15 +131,17 @@ class SignalGenerator:
         )
 
     def _publishable(
-        self, computed: dict[str, Signal], t: Tunables, generation: int
+        self, computed: dict[str, Signal], t: Tunables, generation: int, force: bool
     ) -> tuple[list[Signal], int]:
-        """Record each computed signal; replace repeats of the last published one by it."""
+        """Record each computed signal; unless forced, replace a repeat of the last
+        published one by that one."""
         fresh: list[Signal] = []
         repeats = 0
         for symbol, signal in computed.items():
             state = self._book.state(symbol)
             state.signal_inputs = state.inputs(generation)
-            if is_repeat(state.published, signal, t) and state.published is not None:
+            repeat = not force and is_repeat(state.published, signal, t)
+            if repeat and state.published is not None:
                 computed[symbol] = replace(state.published, reused=True)
                 state.latest = state.published
                 repeats += 1

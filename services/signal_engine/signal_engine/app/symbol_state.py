@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -48,14 +49,25 @@ class SymbolState:
 
 
 class SymbolBook:
-    def __init__(self) -> None:
-        self._states: dict[str, SymbolState] = {}
+    """States of the symbols seen, least recently used evicted beyond `capacity` (callers
+    may name any symbol; an evicted one is rebuilt from the gateway when named again)."""
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self._states: OrderedDict[str, SymbolState] = OrderedDict()
+        self._capacity = capacity
 
     def state(self, symbol: str) -> SymbolState:
         found = self._states.get(symbol)
         if found is None:
             found = self._states[symbol] = SymbolState(symbol)
+            while len(self._states) > self._capacity:
+                self._states.popitem(last=False)
+        else:
+            self._states.move_to_end(symbol)
         return found
+
+    def find(self, symbol: str) -> SymbolState | None:
+        return self._states.get(symbol)
 
     def latest(self, symbol: str) -> Signal | None:
         found = self._states.get(symbol)

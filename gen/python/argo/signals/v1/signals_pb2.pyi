@@ -255,9 +255,8 @@ class GenerateSignalsRequest(_message.Message):
     SYMBOLS_FIELD_NUMBER: _builtins.int
     FORCE_FIELD_NUMBER: _builtins.int
     force: _builtins.bool
-    """Recompute even when inputs did not change (bypasses the skip rule; a result
-    identical to the last published signal within the dedup window is still not
-    re-published, and that signal comes back marked `reused`).
+    """Recompute and publish now: bypasses the skip rule and the deduplication of
+    identical consecutive signals.
     """
     @_builtins.property
     def symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
