@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
 
 import structlog
 from opentelemetry import trace
@@ -22,6 +21,7 @@ from signal_engine.app.calibrations import CalibrationBook
 from signal_engine.app.cycle_stats import CycleStats, EngineStats
 from signal_engine.app.delivery import OutboxDelivery
 from signal_engine.app.generation import GenerationPass, GenerationResult, SignalGenerator
+from signal_engine.app.polling import PollSchedule
 from signal_engine.app.symbol_state import SymbolBook
 from signal_engine.domain import (
     GatewayError,
@@ -30,8 +30,6 @@ from signal_engine.domain import (
     Tunables,
     canonical_symbol,
     canonical_symbols,
-    is_crypto,
-    poll_interval,
 )
 from signal_engine.ports import (
     CalibrationSource,
@@ -43,7 +41,7 @@ from signal_engine.ports import (
     Ownership,
     SignalSink,
 )
-from signal_engine.telemetry import POLLS_DEFERRED, SIGNALS_PUBLISHED, SYMBOLS_OWNED
+from signal_engine.telemetry import SIGNALS_PUBLISHED, SYMBOLS_OWNED
 
 log = structlog.get_logger(__name__)
 
@@ -73,7 +71,6 @@ class EngineApp:
         self._symbols = tuple(canonical_symbols(symbols))
         self._cycle_seconds = cycle_seconds
         self._ownership = ownership
-        self._calendar = calendar
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
         self._broadcaster = SignalBroadcaster(stream_queue_size)
         self._delivery = OutboxDelivery(
@@ -82,6 +79,7 @@ class EngineApp:
         self._stats = CycleStats()
         self._lock = asyncio.Lock()
         self._book = SymbolBook()
+        self._polls = PollSchedule(self._book, calendar, clock, cycle_seconds)
         self._generator = SignalGenerator(
             market, clock, ids, self._book, CalibrationBook(calibrations, clock)
         )
@@ -127,7 +125,7 @@ class EngineApp:
             try:
                 async with self._ownership.claim() as owned:
                     SYMBOLS_OWNED.set(len(owned))
-                    due = self._due([s for s in self._symbols if s in owned])
+                    due = self._polls.due([s for s in self._symbols if s in owned])
                     span.set_attribute("symbols.owned", len(owned))
                     span.set_attribute("symbols.due", len(due))
                     if not due:
@@ -135,7 +133,7 @@ class EngineApp:
                     cycle_start = self._clock.now()
                     outcome = await self._generate(due, False)
                     calls = outcome.upstream_calls
-                    await self._schedule_polls(due, cycle_start)
+                    await self._polls.schedule(due, cycle_start, self._tunables)
                     return outcome.result
             finally:
                 elapsed = self._clock.monotonic() - started
@@ -198,35 +196,6 @@ class EngineApp:
         self._broadcaster.close_all()
         await self._delivery.final_attempt()
         await self._ownership.release()
-
-    def _due(self, owned: list[str]) -> list[str]:
-        """Owned symbols adaptive polling wants quoted now."""
-        now = self._clock.now()
-        due = []
-        for symbol in owned:
-            next_poll = self._book.state(symbol).next_poll
-            if next_poll is None or now >= next_poll:
-                due.append(symbol)
-        if len(due) < len(owned):
-            POLLS_DEFERRED.inc(len(owned) - len(due))
-        return due
-
-    async def _schedule_polls(self, symbols: list[str], cycle_start: datetime) -> None:
-        """Next poll of each symbol, counted from the start of this cycle."""
-        stocks_open = True
-        if not all(is_crypto(s) for s in symbols):
-            stocks_open = await self._calendar.stocks_open(cycle_start)
-        t = self._tunables
-        for symbol in symbols:
-            state = self._book.state(symbol)
-            seconds = poll_interval(
-                self._cycle_seconds,
-                state.volatility,
-                crypto=is_crypto(symbol),
-                session_open=stocks_open,
-                t=t,
-            )
-            state.next_poll = cycle_start + timedelta(seconds=seconds)
 
     async def _generate(self, wanted: list[str], force: bool) -> GenerationPass:
         async with self._lock:

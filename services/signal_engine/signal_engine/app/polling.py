@@ -1,0 +1,52 @@
+"""Adaptive polling: which owned symbols a cycle quotes, and when each is due again.
+
+Every cycle normally; stocks outside the NYSE session every `off_session_poll_seconds`;
+quiet symbols every `quiet_poll_multiplier` cycles' time (domain.poll_interval).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from signal_engine.app.symbol_state import SymbolBook
+from signal_engine.domain import Tunables, is_crypto, poll_interval
+from signal_engine.ports import Clock, MarketCalendar
+from signal_engine.telemetry import POLLS_DEFERRED
+
+
+class PollSchedule:
+    def __init__(
+        self, book: SymbolBook, calendar: MarketCalendar, clock: Clock, cycle_seconds: float
+    ) -> None:
+        self._book = book
+        self._calendar = calendar
+        self._clock = clock
+        self._cycle_seconds = cycle_seconds
+
+    def due(self, owned: list[str]) -> list[str]:
+        """The owned symbols whose next poll has come (all of them at first)."""
+        now = self._clock.now()
+        due = []
+        for symbol in owned:
+            next_poll = self._book.state(symbol).next_poll
+            if next_poll is None or now >= next_poll:
+                due.append(symbol)
+        if len(due) < len(owned):
+            POLLS_DEFERRED.inc(len(owned) - len(due))
+        return due
+
+    async def schedule(self, symbols: list[str], cycle_start: datetime, t: Tunables) -> None:
+        """Set each polled symbol's next poll, counted from the start of its cycle."""
+        stocks_open = True
+        if not all(is_crypto(s) for s in symbols):
+            stocks_open = await self._calendar.stocks_open(cycle_start)
+        for symbol in symbols:
+            state = self._book.state(symbol)
+            seconds = poll_interval(
+                self._cycle_seconds,
+                state.volatility,
+                crypto=is_crypto(symbol),
+                session_open=stocks_open,
+                t=t,
+            )
+            state.next_poll = cycle_start + timedelta(seconds=seconds)
