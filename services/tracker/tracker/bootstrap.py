@@ -105,11 +105,14 @@ async def build_components(
                 statement_timeout_ms=settings.db_statement_timeout_ms,
                 pool_max=settings.db_pool_max,
                 connect_timeout_seconds=settings.db_connect_timeout_seconds,
+                ingest_method=settings.db_ingest_method,
             )
             stack.push_async_callback(store.aclose)
         if objects is None:
             objects = open_object_store(
-                settings.archive_url, s3_endpoint_url=settings.archive_s3_endpoint_url
+                settings.archive_url,
+                s3_endpoint_url=settings.archive_s3_endpoint_url,
+                region=settings.archive_s3_region,
             )
             stack.push_async_callback(objects.aclose)
     except ValueError as e:

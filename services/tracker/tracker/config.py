@@ -35,6 +35,10 @@ class Settings:
     db_statement_timeout_ms: int
     db_pool_max: int
     db_connect_timeout_seconds: float
+    # PostgreSQL batch inserts: "copy" (COPY into a per-connection temp table, then INSERT
+    # ... ON CONFLICT) or "unnest" (one INSERT over arrays; use it behind a pooler in
+    # transaction mode, where per-connection temp tables do not survive).
+    db_ingest_method: str
     # The gateway the outcome tracker reads prices from.
     market_gateway_addr: str
     gateway_deadline_seconds: float
@@ -45,7 +49,10 @@ class Settings:
     archive_csv: bool
     archive_retention_days: int
     archive_lifecycle: bool
+    # S3 endpoint override (MinIO, moto); unset: boto3's own (AWS_ENDPOINT_URL(_S3) or AWS).
     archive_s3_endpoint_url: str | None
+    # S3 region: AWS_REGION, else boto3's own lookup (AWS_DEFAULT_REGION, profile).
+    archive_s3_region: str | None
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -78,6 +85,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         db_connect_timeout_seconds=env_float(
             environ, "DB_CONNECT_TIMEOUT_SECONDS", 5.0, minimum=0.1, maximum=120.0
         ),
+        db_ingest_method=env_choice(environ, "DB_INGEST_METHOD", "copy", ("copy", "unnest")),
         market_gateway_addr=_address(environ, "MARKET_GATEWAY_ADDR", "127.0.0.1:50051"),
         gateway_deadline_seconds=env_float(
             environ, "GATEWAY_DEADLINE_SECONDS", 2.0, minimum=0.05, maximum=60.0
@@ -91,6 +99,7 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         ),
         archive_lifecycle=_flag(environ, "ARCHIVE_LIFECYCLE", True),
         archive_s3_endpoint_url=env_str(environ, "ARCHIVE_S3_ENDPOINT_URL") or None,
+        archive_s3_region=env_str(environ, "AWS_REGION") or None,
     )
 
 

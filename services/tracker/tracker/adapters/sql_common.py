@@ -81,8 +81,11 @@ def where_clause(
     return f"WHERE {' AND '.join(terms)}" if terms else ""
 
 
+_COMPACT_JSON = json.JSONEncoder(separators=(",", ":"))
+
+
 def lineage_to_json(lineage: tuple[SourceContribution, ...]) -> str:
-    return json.dumps(
+    return _COMPACT_JSON.encode(
         [
             {
                 "source": c.source,
@@ -94,8 +97,7 @@ def lineage_to_json(lineage: tuple[SourceContribution, ...]) -> str:
                 "cache_status": c.cache_status.value,
             }
             for c in lineage
-        ],
-        separators=(",", ":"),
+        ]
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tracker.adapters.postgres_ingest import IngestMethod
 from tracker.adapters.postgres_store import PostgresSignalStore
 from tracker.adapters.sqlite_store import DEFAULT_PATH, SqliteSignalStore
 from tracker.ports import TrackerStore
@@ -15,6 +16,7 @@ def open_store(
     statement_timeout_ms: int = 5000,
     pool_max: int = 10,
     connect_timeout_seconds: float = 5.0,
+    ingest_method: str = "copy",
 ) -> TrackerStore:
     """A store for the URL; nothing connects until first use.
 
@@ -38,6 +40,7 @@ def open_store(
             pool_min=1,
             pool_max=pool_max,
             connect_timeout_seconds=connect_timeout_seconds,
+            ingest=IngestMethod(ingest_method),
         )
     shown = repr(scheme) if separator else "(no scheme://)"
     raise ValueError(

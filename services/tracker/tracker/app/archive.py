@@ -1,6 +1,6 @@
 """Archiving: one UTC day of signals to a verified Parquet object, then pruning.
 
-A run for day D (docs/decisions/0009-archive.md):
+A run for day D (docs/decisions/0013-tracker-archive.md):
 1. reads D's rows from the hot store, merged with what the archive already holds for D
    (rows pruned earlier); a hot row wins, it may have been resolved since;
 2. encodes them as Parquet (and CSV when configured), writes the objects, reads them

@@ -5,8 +5,8 @@ together as the global fit): hold out the newest `held_out_fraction` of the outc
 fit isotonic and Platt calibration on the rest, keep the method with the lower held-out
 Brier score, report Brier and ECE of raw confidence/100 and of the chosen fit on the
 held-out part, then refit the chosen method on every outcome for serving
-(docs/decisions/0008-calibration.md). A symbol below the minimum is served the global fit
-with global_fallback set.
+(docs/decisions/0012-tracker-calibration.md). A symbol below the minimum is served the
+global fit with global_fallback set.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Outcome rules: follow one open signal along a price path to WIN, LOSS or EXPIRED.
 
 The path is what the tracker saw since its last check: completed bars (oldest first) and
-the latest quote. Rules (docs/decisions/0007-outcome-rules.md):
+the latest quote. Rules (docs/decisions/0011-tracker-outcome-tracking.md):
 
 - A BUY wins when the price reaches its target and loses when it reaches its stop; a
   SELL mirrors that. A bar that opens beyond a level (a gap) exits at the bar's open;
