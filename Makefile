@@ -12,7 +12,7 @@ SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine s
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
 .PHONY: help venv protos protos-check lint fmt test test-unit test-integration k8s-render k8s-check \
-        test-e2e run clean bench-resilience sim
+        test-e2e run clean bench-resilience bench-tracker sim
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -101,6 +101,12 @@ bench-resilience: $(STAMP) ## per-call overhead of the resilience pipeline vs a 
 	@mkdir -p bench/results
 	$(PY) -m bench.resilience_overhead --redis $${REDIS_URL:-redis://127.0.0.1:6379/0} \
 		--json bench/results/resilience_overhead.json
+
+bench-tracker: $(STAMP) ## RecordSignals ingest vs raw COPY (PostgreSQL), Parquet vs CSV size
+	@mkdir -p bench/results
+	$(PY) -m bench.tracker_ingest \
+		--database-url $${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test} \
+		--json bench/results/tracker_ingest.json
 
 run: $(STAMP) ## start the three services with embedded defaults and show live signals
 	$(PY) -m tools.run_suite

@@ -58,3 +58,75 @@ def test_tunables_from_top_level_or_section() -> None:
 def test_bad_tunables_name_the_key(raw: dict[str, object], key: str) -> None:
     with pytest.raises(ValueError, match=key):
         parse_tunables(raw)
+
+
+def test_outcome_and_archive_defaults() -> None:
+    s = load_settings({})
+    assert (s.market_gateway_addr, s.gateway_deadline_seconds) == ("127.0.0.1:50051", 2.0)
+    assert s.outcome_tracking is True and s.db_ingest_method == "copy"
+    assert s.archive_url is None and s.archive_compression == "zstd"
+    assert (s.archive_csv, s.archive_retention_days, s.archive_lifecycle) == (False, 30, True)
+    assert (s.archive_s3_endpoint_url, s.archive_s3_region) == (None, None)
+
+
+def test_outcome_and_archive_variables() -> None:
+    s = load_settings(
+        {
+            "MARKET_GATEWAY_ADDR": "gateway:50051",
+            "OUTCOME_TRACKING": "off",
+            "DB_INGEST_METHOD": "UNNEST",
+            "ARCHIVE_URL": "s3://bucket/prefix",
+            "ARCHIVE_COMPRESSION": "snappy",
+            "ARCHIVE_CSV": "yes",
+            "ARCHIVE_RETENTION_DAYS": "7",
+            "ARCHIVE_LIFECYCLE": "false",
+            "AWS_REGION": "eu-west-1",
+        }
+    )
+    assert (s.market_gateway_addr, s.outcome_tracking, s.db_ingest_method) == (
+        "gateway:50051",
+        False,
+        "unnest",
+    )
+    assert (s.archive_url, s.archive_compression, s.archive_csv) == (
+        "s3://bucket/prefix",
+        "snappy",
+        True,
+    )
+    assert (s.archive_retention_days, s.archive_lifecycle, s.archive_s3_region) == (
+        7,
+        False,
+        "eu-west-1",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("MARKET_GATEWAY_ADDR", "no-port"),
+        ("ARCHIVE_URL", "ftp://host/x"),
+        ("ARCHIVE_COMPRESSION", "gzip"),
+        ("ARCHIVE_CSV", "maybe"),
+        ("ARCHIVE_RETENTION_DAYS", "0"),
+        ("DB_INGEST_METHOD", "insert"),
+        ("GATEWAY_DEADLINE_SECONDS", "0"),
+    ],
+)
+def test_bad_outcome_and_archive_variables_name_themselves(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load_settings({name: value})
+
+
+def test_outcome_and_calibration_tunables() -> None:
+    t = parse_tunables(
+        {"tracker": {"outcome_poll_seconds": 5, "hold_band_pct": 1, "calibration_min_samples": 50}}
+    )
+    assert (t.outcome_poll_seconds, t.hold_band_pct, t.calibration_min_samples) == (5.0, 1.0, 50)
+    for key, bad in (
+        ("outcome_batch_size", 0),
+        ("calibration_min_samples", 5),
+        ("hold_band_pct", -1),
+        ("analytics_refresh_seconds", 0.5),
+    ):
+        with pytest.raises(ValueError, match=key):
+            parse_tunables({key: bad})

@@ -11,8 +11,9 @@ import pytest_asyncio
 from prometheus_client import REGISTRY
 
 from service_runtime.clock import FakeClock
+from tracker.app import OutcomeSettings
 from tracker.bootstrap import Components, build_components
-from tracker.config import load_settings
+from tracker.config import load_settings, parse_tunables
 from tracker.domain import Action, Outcome, PriceTick
 
 from .factories import T0, make_signal
@@ -77,7 +78,7 @@ async def test_a_pass_resolves_from_bars_and_advances_the_rest(
 async def test_every_open_signal_is_examined_once_per_pass_across_batches(
     components: Components, fake_store: FakeSignalStore, clock: FakeClock
 ) -> None:
-    components.outcomes.settings = components.outcomes.settings.__class__(batch_size=3)
+    components.outcomes.settings = OutcomeSettings(batch_size=3)
     signals = [make_signal(create_time=T0 + timedelta(seconds=i)) for i in range(7)]
     await components.tracker.record_signals(signals)
     clock.set(T0 + timedelta(minutes=1))
@@ -155,7 +156,7 @@ async def test_the_loop_survives_outages_and_keeps_polling(
     signal = make_signal(entry_price=100.0, target_price=101.0, stop_price=99.0)
     await components.tracker.record_signals([signal])
     fake_store.unavailable = True
-    components.outcomes.settings = components.outcomes.settings.__class__(poll_seconds=10.0)
+    components.outcomes.settings = OutcomeSettings(poll_seconds=10.0)
     loop = asyncio.create_task(components.outcomes.run())
     for _ in range(5):
         await asyncio.sleep(0)
@@ -171,3 +172,26 @@ async def test_the_loop_survives_outages_and_keeps_polling(
     with pytest.raises(asyncio.CancelledError):
         await loop
     assert fake_store.rows[signal.signal_id].outcome is Outcome.WIN
+
+
+def test_hot_reloaded_tunables_reach_every_loop(components: Components) -> None:
+    components.apply(
+        parse_tunables(
+            {
+                "tracker": {
+                    "outcome_poll_seconds": 3,
+                    "outcome_batch_size": 7,
+                    "hold_band_pct": 0.25,
+                    "calibration_min_samples": 50,
+                    "calibration_refit_seconds": 600,
+                    "analytics_refresh_seconds": 30,
+                }
+            }
+        )
+    )
+    assert components.outcomes.settings == OutcomeSettings(
+        poll_seconds=3.0, batch_size=7, hold_band_pct=0.25
+    )
+    assert components.calibration.settings.min_samples == 50
+    assert components.calibration.settings.refit_seconds == 600.0
+    assert components.analytics.refresh_seconds == 30.0
