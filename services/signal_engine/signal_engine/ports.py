@@ -6,9 +6,9 @@ leases, the NYSE calendar) and the tests' fakes implement them structurally.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
@@ -57,10 +57,21 @@ class MarketData(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class RecordReceipt:
+    """The tracker's answer to one batch: counts, and the signals it refused as invalid
+    (signal_id -> reason); every other signal of the batch is durably stored."""
+
+    accepted: int
+    duplicate: int
+    rejected: Mapping[str, str] = field(default_factory=dict)
+
+
 class SignalSink(Protocol):
-    async def record(self, signals: Sequence[Signal]) -> tuple[int, int]:
-        """Store signals idempotently; return (accepted, duplicate).
-        Raises SinkUnavailable (retry later) or SinkRejected (the batch is invalid)."""
+    async def record(self, signals: Sequence[Signal]) -> RecordReceipt:
+        """Store signals idempotently, answering per signal. Raises SinkUnavailable
+        (nothing acknowledged: retry later) or SinkRejected (the whole batch refused as
+        invalid, from a tracker that validates all or nothing)."""
         ...
 
 

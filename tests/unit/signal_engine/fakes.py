@@ -25,7 +25,7 @@ from signal_engine.domain import (
     SinkUnavailable,
     Timeframe,
 )
-from signal_engine.ports import OutboxEntry
+from signal_engine.ports import OutboxEntry, RecordReceipt
 
 MINUTE = timedelta(minutes=1)
 
@@ -165,11 +165,12 @@ class FakeSignalSink:
         self.batch_sizes: list[int] = []
         self.failures_left = 0
         self.down = False
-        self.rejected_ids: set[str] = set()
+        self.rejected_ids: set[str] = set()  # the whole batch fails (all-or-nothing tracker)
+        self.invalid_ids: set[str] = set()  # refused one by one in the answer
         self.duplicates = 0
         self.lose_ack_once = False  # store the batch, then fail as if the answer was lost
 
-    async def record(self, signals: Sequence[Signal]) -> tuple[int, int]:
+    async def record(self, signals: Sequence[Signal]) -> RecordReceipt:
         self.calls += 1
         if self.down or self.failures_left > 0:
             self.failures_left = max(0, self.failures_left - 1)
@@ -177,14 +178,17 @@ class FakeSignalSink:
         if any(s.signal_id in self.rejected_ids for s in signals):
             raise SinkRejected("tracker RecordSignals: INVALID_ARGUMENT: bad signal")
         self.batch_sizes.append(len(signals))
+        invalid = {s.signal_id: "confidence: must be within 0..100" for s in signals
+                   if s.signal_id in self.invalid_ids}  # fmt: skip
+        valid = [s for s in signals if s.signal_id not in invalid]
         known = {s.signal_id for s in self.recorded}
-        fresh = [s for s in signals if s.signal_id not in known]
+        fresh = [s for s in valid if s.signal_id not in known]
         self.recorded.extend(fresh)
-        self.duplicates += len(signals) - len(fresh)
+        self.duplicates += len(valid) - len(fresh)
         if self.lose_ack_once:
             self.lose_ack_once = False
             raise SinkUnavailable("tracker RecordSignals: DEADLINE_EXCEEDED")
-        return len(fresh), len(signals) - len(fresh)
+        return RecordReceipt(len(fresh), len(valid) - len(fresh), invalid)
 
 
 class FakeCalibrations:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,6 +37,7 @@ from signal_engine.domain import (
     Timeframe,
     UnknownSymbol,
 )
+from signal_engine.ports import RecordReceipt
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.asyncio
@@ -151,6 +153,7 @@ class FakeTracker(tracker_pb2_grpc.TrackerServicer):
     def __init__(self) -> None:
         self.requests: list[Any] = []
         self.failure: Failure | None = None
+        self.invalid = False  # answer the first signal of a batch as REJECTED
         self.calibration = tracker_pb2.GetCalibrationResponse(
             symbol="AAPL",
             method=tracker_pb2.CALIBRATION_METHOD_ISOTONIC,
@@ -171,6 +174,22 @@ class FakeTracker(tracker_pb2_grpc.TrackerServicer):
         self.requests.append(request)
         if self.failure is not None:
             await self.failure.apply(context)
+        if self.invalid:
+            results = [
+                tracker_pb2.RecordResult(
+                    signal_id=s.signal_id,
+                    status=tracker_pb2.RECORD_STATUS_REJECTED,
+                    reason="confidence: must be within 0..100, got 150.0",
+                )
+                if i == 0
+                else tracker_pb2.RecordResult(
+                    signal_id=s.signal_id, status=tracker_pb2.RECORD_STATUS_ACCEPTED
+                )
+                for i, s in enumerate(request.signals)
+            ]
+            return tracker_pb2.RecordSignalsResponse(
+                accepted=len(request.signals) - 1, rejected=1, results=results
+            )
         return tracker_pb2.RecordSignalsResponse(accepted=len(request.signals) - 1, duplicate=1)
 
 
@@ -380,7 +399,7 @@ SIGNAL = Signal(
 
 async def test_record_signals_sends_the_mapped_batch(sink) -> None:
     tracker, client = sink
-    assert await client.record([SIGNAL, SIGNAL]) == (1, 1)
+    assert await client.record([SIGNAL, SIGNAL]) == RecordReceipt(1, 1, {})
     sent = tracker.requests[0].signals[0]
     assert sent.signal_id == SIGNAL.signal_id and sent.symbol == "BTC-USD"
     assert sent.action == signals_pb2.ACTION_SELL and sent.regime == signals_pb2.REGIME_VOLATILE
@@ -389,6 +408,15 @@ async def test_record_signals_sends_the_mapped_batch(sink) -> None:
     assert sent.lineage[0].cache_status == md.CACHE_STATUS_STREAM
     assert (sent.lineage[0].contribution, sent.lineage[0].raw_contribution) == (71.5, 71.5)
     assert sent.trace_id == SIGNAL.trace_id
+
+
+async def test_per_item_rejections_are_reported_by_signal_id(sink) -> None:
+    tracker, client = sink
+    tracker.invalid = True
+    other = replace(SIGNAL, signal_id="00000000-0000-4000-8000-000000000002")
+    receipt = await client.record([SIGNAL, other])
+    assert (receipt.accepted, receipt.duplicate) == (1, 0)
+    assert receipt.rejected == {SIGNAL.signal_id: "confidence: must be within 0..100, got 150.0"}
 
 
 @pytest.mark.parametrize(

@@ -122,6 +122,21 @@ async def test_a_rejected_signal_is_set_aside_and_the_rest_delivered(
     assert [s.signal_id for s, _ in outbox.rejected.values()] == list(sink.rejected_ids)
 
 
+async def test_signals_refused_one_by_one_are_set_aside_in_the_same_call(
+    clock: FakeClock, sink: FakeSignalSink
+):
+    outbox = FakeOutbox()
+    delivery = OutboxDelivery(outbox, sink, clock)
+    sink.invalid_ids = {signal(2).signal_id}
+    await delivery.publish([signal(1), signal(2), signal(3)])
+    assert sink.calls == 1 and outbox.depth == 0
+    assert [s.signal_id for s in sink.recorded] == [signal(1).signal_id, signal(3).signal_id]
+    assert [(s.signal_id, why) for s, why in outbox.rejected.values()] == [
+        (signal(2).signal_id, "confidence: must be within 0..100")
+    ]
+    assert delivery.rejected_total == 1 and delivery.delivered_total == 2
+
+
 async def test_batches_are_bounded_and_oldest_go_first(clock: FakeClock, sink: FakeSignalSink):
     outbox = FakeOutbox()
     delivery = OutboxDelivery(outbox, sink, clock, batch_size=2)

@@ -12,9 +12,11 @@ from argo.tracker.v1 import tracker_pb2, tracker_pb2_grpc
 from signal_engine.adapters.tracker_mapping import (
     calibration_from_pb,
     error_from_rpc,
+    receipt_from_pb,
     signal_to_pb,
 )
 from signal_engine.domain import Calibration, CalibrationUnavailable, Signal, SinkUnavailable
+from signal_engine.ports import RecordReceipt
 
 log = structlog.get_logger(__name__)
 
@@ -29,7 +31,7 @@ class TrackerSignalSink:
         self._stub = tracker_pb2_grpc.TrackerStub(channel)
         self._deadline = deadline_seconds
 
-    async def record(self, signals: Sequence[Signal]) -> tuple[int, int]:
+    async def record(self, signals: Sequence[Signal]) -> RecordReceipt:
         request = tracker_pb2.RecordSignalsRequest(signals=[signal_to_pb(s) for s in signals])
         try:
             response = await self._stub.RecordSignals(request, timeout=self._deadline)
@@ -37,7 +39,7 @@ class TrackerSignalSink:
             raise error_from_rpc(e) from e
         except grpc.aio.UsageError as e:
             raise SinkUnavailable(f"tracker channel unusable: {e}") from e
-        return response.accepted, response.duplicate
+        return receipt_from_pb(response)
 
 
 class TrackerCalibrations:

@@ -22,6 +22,7 @@ from signal_engine.domain import (
     SinkUnavailable,
     SourceContribution,
 )
+from signal_engine.ports import RecordReceipt
 
 ACTION_TO_PB: dict[Action, pb.Action.ValueType] = {
     Action.BUY: pb.ACTION_BUY,
@@ -105,3 +106,13 @@ def calibration_from_pb(response: tracker_pb2.GetCalibrationResponse) -> Calibra
         if response.HasField("fit_time")
         else None,
     )
+
+
+def receipt_from_pb(response: tracker_pb2.RecordSignalsResponse) -> RecordReceipt:
+    """Counts and the per-item rejections (an older tracker answers counts only)."""
+    rejected = {
+        r.signal_id: r.reason or "rejected by the tracker"
+        for r in response.results
+        if r.status == tracker_pb2.RECORD_STATUS_REJECTED
+    }
+    return RecordReceipt(response.accepted, response.duplicate, rejected)

@@ -14,8 +14,9 @@ Two paths send batches (at most `batch_size` signals, oldest first), never at on
   jitter up to `max_backoff_seconds`, 6 attempts a round, the same pause between rounds).
   Inline passes stand aside during an outage.
 
-A batch the tracker rejects as invalid is split to isolate the bad signal(s), which are
-moved aside in the outbox (counted), and the rest delivered. When the outbox is full, new
+Signals the tracker rejects as invalid (per item in its answer, or a whole batch from an
+all-or-nothing tracker, which is then split to isolate them) are moved aside in the outbox
+(counted) and the rest delivered. When the outbox is full, new
 signals are refused (counted) and nothing already waiting is dropped.
 """
 
@@ -156,26 +157,39 @@ class OutboxDelivery:
         return delivered
 
     async def _send(self, entries: list[OutboxEntry]) -> int:
+        """One RecordSignals call; return how many entries it settled."""
         try:
-            accepted, duplicate = await self._sink.record([e.signal for e in entries])
+            receipt = await self._sink.record([e.signal for e in entries])
         except SinkRejected as e:
-            if len(entries) > 1:  # isolate the invalid signal(s), deliver the rest
+            if len(entries) > 1:  # an all-or-nothing tracker: isolate the invalid one(s)
                 return sum([await self._send([entry]) for entry in entries])
-            await self._outbox.reject(entries[0].entry_id, str(e))
-            self.rejected_total += 1
-            DELIVERIES.labels(result="rejected").inc()
-            OUTBOX_DEPTH.set(self._outbox.depth)
-            log.error(
-                "signal_rejected_by_tracker", signal_id=entries[0].signal.signal_id, error=str(e)
-            )
+            await self._set_aside(entries[0], str(e))
             return 0
-        await self._outbox.remove([e.entry_id for e in entries])
-        self.delivered_total += len(entries)
-        DELIVERIES.labels(result="accepted").inc(accepted)
-        DELIVERIES.labels(result="duplicate").inc(duplicate)
+        refused = [e for e in entries if e.signal.signal_id in receipt.rejected]
+        for entry in refused:
+            await self._set_aside(entry, receipt.rejected[entry.signal.signal_id])
+        stored = [e for e in entries if e.signal.signal_id not in receipt.rejected]
+        await self._outbox.remove([e.entry_id for e in stored])
+        self.delivered_total += len(stored)
+        DELIVERIES.labels(result="accepted").inc(receipt.accepted)
+        DELIVERIES.labels(result="duplicate").inc(receipt.duplicate)
         OUTBOX_DEPTH.set(self._outbox.depth)
-        log.info("signals_delivered", accepted=accepted, duplicate=duplicate, waiting=self.depth)
+        log.info(
+            "signals_delivered",
+            accepted=receipt.accepted,
+            duplicate=receipt.duplicate,
+            rejected=len(refused),
+            waiting=self.depth,
+        )
         return len(entries)
+
+    async def _set_aside(self, entry: OutboxEntry, reason: str) -> None:
+        """An entry the tracker refused as invalid: retrying it cannot succeed."""
+        await self._outbox.reject(entry.entry_id, reason)
+        self.rejected_total += 1
+        DELIVERIES.labels(result="rejected").inc()
+        OUTBOX_DEPTH.set(self._outbox.depth)
+        log.error("signal_rejected_by_tracker", signal_id=entry.signal.signal_id, reason=reason)
 
     def _enter_outage(self, error: SinkUnavailable) -> None:
         DELIVERY_FAILURES.inc()
