@@ -59,7 +59,9 @@ START = datetime(2026, 11, 17, tzinfo=UTC)
 BATCH = 1000
 
 
-def make_signal(rng: random.Random, symbol: str, at: datetime, price: float) -> Signal:
+def make_signal(
+    rng: random.Random, symbol: str, at: datetime, price: float, trace_id: str = ""
+) -> Signal:
     action = rng.choice((Action.BUY, Action.SELL, Action.HOLD))
     step = price * rng.uniform(0.002, 0.01)
     target, stop = {
@@ -92,7 +94,7 @@ def make_signal(rng: random.Random, symbol: str, at: datetime, price: float) -> 
             )
             for source in SOURCES
         ),
-        trace_id=f"{rng.getrandbits(128):032x}",
+        trace_id=trace_id or f"{rng.getrandbits(128):032x}",
     )
 
 
@@ -115,16 +117,18 @@ def signal_stream(seed: int) -> Callable[[int], list[Signal]]:
 
 
 def day_of_tracked(signals_per_symbol: int, seed: int = 7) -> list[TrackedSignal]:
-    """A day: each symbol one signal every 86400 / signals_per_symbol seconds, resolved."""
+    """A day: each symbol one signal every 86400 / signals_per_symbol seconds, resolved.
+    The signals of one engine cycle (same instant, every symbol) share a trace id."""
     rng = random.Random(seed)
     rows = []
     every = 86_400 / signals_per_symbol
+    cycle_traces = [f"{rng.getrandbits(128):032x}" for _ in range(signals_per_symbol)]
     for symbol in SYMBOLS:
         price = rng.uniform(50, 500)
         for i in range(signals_per_symbol):
             price *= 1 + rng.gauss(0, 0.0008)
             at = START + timedelta(seconds=i * every)
-            s = make_signal(rng, symbol, at, price)
+            s = make_signal(rng, symbol, at, price, cycle_traces[i])
             outcome = rng.choice((Outcome.WIN, Outcome.LOSS, Outcome.EXPIRED))
             exit_price = {Outcome.WIN: s.target_price, Outcome.LOSS: s.stop_price}.get(
                 outcome, round(price * (1 + rng.gauss(0, 0.002)), 4)
