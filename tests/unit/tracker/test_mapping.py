@@ -12,8 +12,11 @@ from argo.signals.v1 import signals_pb2
 from argo.tracker.v1 import tracker_pb2
 from tracker.domain import (
     Action,
+    BatchResult,
+    ItemResult,
     Outcome,
     OutcomeStats,
+    RecordStatus,
     Regime,
     SignalFilter,
     TrackedSignal,
@@ -107,3 +110,41 @@ def test_every_domain_enum_member_has_a_protobuf_value() -> None:
     for outcome in Outcome:
         pb = mapping.tracked_to_pb(TrackedSignal(signal=signal, record_time=T0, outcome=outcome))
         assert mapping.OUTCOME_FROM_PB[pb.outcome] is outcome
+
+
+def test_tracked_to_pb_carries_the_mark_and_the_archive_flag() -> None:
+    signal = make_sell(entry_price=100.0, target_price=95.0, stop_price=103.0)
+    open_ = TrackedSignal(
+        signal=signal, record_time=T0, mark_price=98.0, mark_time=T0 + timedelta(minutes=3)
+    )
+    pb = mapping.tracked_to_pb(open_)
+    assert (pb.mark_price, pb.open_pnl_percent, pb.archived) == (98.0, 2.0, False)
+    assert pb.mark_time.ToDatetime().minute == 3 and not pb.HasField("exit_time")
+    resolved = replace(
+        open_, outcome=Outcome.WIN, exit_price=95.0, exit_time=T0, pnl_percent=5.0, archived=True
+    )
+    pb = mapping.tracked_to_pb(resolved)
+    assert (pb.open_pnl_percent, pb.pnl_percent, pb.archived) == (0.0, 5.0, True)
+
+
+def test_record_response_answers_every_item_in_order() -> None:
+    batch = BatchResult(
+        (
+            ItemResult(signal_id="a", status=RecordStatus.ACCEPTED),
+            ItemResult(
+                signal_id="b",
+                status=RecordStatus.REJECTED,
+                violations=(("confidence", "must be within 0..100, got 120.0"), ("symbol", "x")),
+            ),
+            ItemResult(signal_id="a", status=RecordStatus.DUPLICATE),
+        )
+    )
+    pb = mapping.record_response(batch)
+    assert (pb.accepted, pb.duplicate, pb.rejected) == (1, 1, 1)
+    assert [(r.signal_id, r.status) for r in pb.results] == [
+        ("a", tracker_pb2.RECORD_STATUS_ACCEPTED),
+        ("b", tracker_pb2.RECORD_STATUS_REJECTED),
+        ("a", tracker_pb2.RECORD_STATUS_DUPLICATE),
+    ]
+    assert pb.results[1].reason == "confidence: must be within 0..100, got 120.0; symbol: x"
+    assert [v.field for v in pb.results[1].violations] == ["confidence", "symbol"]
