@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
@@ -24,6 +24,7 @@ import structlog
 
 from tracker.adapters import postgres_records as records
 from tracker.adapters.migrations.postgres_runner import apply_migrations
+from tracker.adapters.postgres_errors import translate_errors
 from tracker.adapters.postgres_ingest import IngestMethod, insert_batch, prepare_connection
 from tracker.adapters.postgres_outcomes import PostgresClaim, claim
 from tracker.adapters.sql_common import (
@@ -55,30 +56,6 @@ log = structlog.get_logger(__name__)
 IDLE_IN_TRANSACTION_MS = 60_000
 P = ParamSpec("P")
 T = TypeVar("T")
-# Failures that mean "PostgreSQL cannot serve now" (connection lost or refused, server
-# shutting down, statement timeout, too many connections, serialization failure, wrong
-# credentials or database while it is being provisioned); anything else is a bug.
-_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    OSError,
-    TimeoutError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.ConnectionDoesNotExistError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.OperatorInterventionError,
-    asyncpg.InsufficientResourcesError,
-    asyncpg.TransactionRollbackError,
-    asyncpg.InvalidAuthorizationSpecificationError,
-    asyncpg.InvalidCatalogNameError,
-)
-
-
-@contextlib.contextmanager
-def _translate_errors() -> Iterator[None]:
-    """The one choke point turning asyncpg failures into StorageUnavailable (or not)."""
-    try:
-        yield
-    except _UNAVAILABLE as e:
-        raise StorageUnavailable(f"PostgreSQL is unavailable: {type(e).__name__}: {e}") from e
 
 
 class PostgresSignalStore:
@@ -114,7 +91,7 @@ class PostgresSignalStore:
                 if self._closed:
                     raise StorageUnavailable("the PostgreSQL store is closed")
                 if self._pool is None:
-                    with _translate_errors():
+                    with translate_errors():
                         pool = await self._create_pool()
                         try:
                             async with pool.acquire() as conn:
@@ -143,7 +120,7 @@ class PostgresSignalStore:
 
     async def record(self, signals: Sequence[Signal], *, record_time: datetime) -> RecordResult:
         pool = await self._get_pool()
-        with _translate_errors():
+        with translate_errors():
             async with pool.acquire() as conn:
                 inserted = await insert_batch(conn, signals, record_time, self._ingest)
         return RecordResult(
@@ -158,7 +135,7 @@ class PostgresSignalStore:
         where = where_clause(query, after, params, lambda instant: instant)
         limit = params.add(page_size + 1)
         sql = f"SELECT {SELECT_COLUMNS} FROM signals {where} {NEWEST_FIRST} LIMIT {limit}"
-        with _translate_errors():
+        with translate_errors():
             rows = await pool.fetch(sql, *params.values)
         # asyncpg already returns timestamptz as UTC-aware datetimes.
         found = [tracked_from_row(row, _as_is) for row in rows[:page_size]]
@@ -167,7 +144,7 @@ class PostgresSignalStore:
 
     async def known_ids(self, ids: Sequence[str]) -> set[str]:
         pool = await self._get_pool()
-        with _translate_errors():
+        with translate_errors():
             rows = await pool.fetch(
                 "SELECT signal_id FROM signals WHERE signal_id = ANY($1::uuid[])", list(ids)
             )
@@ -180,7 +157,7 @@ class PostgresSignalStore:
         if symbol is not None:
             sql += " AND symbol = $2"
             params.append(symbol)
-        with _translate_errors():
+        with translate_errors():
             row = await pool.fetchrow(sql, *params)
         return stats_from_row(row)
 
@@ -191,7 +168,7 @@ class PostgresSignalStore:
             "UPDATE signals SET outcome = $1, exit_price = $2, exit_time = $3, pnl_percent = $4 "
             "WHERE signal_id = $5 AND outcome = 'OPEN'"
         )
-        with _translate_errors():
+        with translate_errors():
             status = await pool.execute(
                 sql, r.outcome.value, r.exit_price, r.exit_time, r.pnl_percent, r.signal_id
             )
@@ -202,13 +179,13 @@ class PostgresSignalStore:
         self, due_before: datetime, limit: int, *, checked_at: datetime
     ) -> AsyncIterator[PostgresClaim]:
         pool = await self._get_pool()
-        with _translate_errors():
+        with translate_errors():
             async with claim(pool, due_before, limit, checked_at) as claimed:
                 yield claimed
 
     async def count_open(self) -> int:
         pool = await self._get_pool()
-        with _translate_errors():
+        with translate_errors():
             return int(await pool.fetchval("SELECT count(*) FROM signals WHERE outcome = 'OPEN'"))
 
     async def outcome_samples(self, since: datetime) -> list[OutcomeSample]:
@@ -253,13 +230,13 @@ class PostgresSignalStore:
     ) -> T:
         """Await `operation(pool, *args)` with errors translated."""
         pool = await self._get_pool()
-        with _translate_errors():
+        with translate_errors():
             return await operation(pool, *args, **kwargs)
 
     async def ping(self) -> bool:
         try:
             pool = await self._get_pool()
-            with _translate_errors():
+            with translate_errors():
                 ok = bool(await pool.fetchval("SELECT 1", timeout=2.0) == 1)
         except StorageUnavailable as e:
             if not self._ping_failing:  # once per outage; readiness probes often

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +22,7 @@ import aiosqlite
 import structlog
 
 from tracker.adapters import sqlite_records as records
-from tracker.adapters.migrations.sqlite_runner import apply_migrations, immediate_transaction
+from tracker.adapters.migrations.sqlite_runner import immediate_transaction
 from tracker.adapters.sql_common import (
     INSERT_COLUMNS,
     NEWEST_FIRST,
@@ -35,6 +34,7 @@ from tracker.adapters.sql_common import (
     tracked_from_row,
     where_clause,
 )
+from tracker.adapters.sqlite_connection import DEFAULT_PATH, open_connections, translate_errors
 from tracker.adapters.sqlite_outcomes import SqliteClaim, read_due
 from tracker.adapters.sqlite_time import from_micros, to_micros
 from tracker.domain import (
@@ -55,37 +55,10 @@ from tracker.domain import (
 log = structlog.get_logger(__name__)
 T = TypeVar("T")
 
-DEFAULT_PATH = Path("var/tracker.db")
-PRAGMAS = (
-    "PRAGMA busy_timeout=5000",
-    "PRAGMA journal_mode=WAL",
-    "PRAGMA synchronous=NORMAL",
-    "PRAGMA cache_size=-64000",
-    "PRAGMA temp_store=MEMORY",
-    "PRAGMA mmap_size=268435456",
-)
-# Primary result codes that mean "the database cannot serve now", not "our SQL is wrong":
-# BUSY, LOCKED, NOMEM, READONLY, IOERR, FULL, CANTOPEN, PROTOCOL.
-_UNAVAILABLE_CODES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
-_SQLITE_BUSY = 5
-_OPEN_ATTEMPTS = 14
 _INSERT = (
     f"INSERT INTO signals ({INSERT_COLUMNS}) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (signal_id) DO NOTHING"
 )
-
-
-@contextlib.contextmanager
-def _translate_errors() -> Iterator[None]:
-    """The one choke point turning sqlite3 failures into StorageUnavailable (or not)."""
-    try:
-        yield
-    except sqlite3.OperationalError as e:
-        if (getattr(e, "sqlite_errorcode", 0) & 0xFF) in _UNAVAILABLE_CODES:
-            raise StorageUnavailable(f"SQLite is unavailable: {e}") from e
-        raise
-    except OSError as e:
-        raise StorageUnavailable(f"SQLite database file is unavailable: {e}") from e
 
 
 class SqliteSignalStore:
@@ -93,7 +66,6 @@ class SqliteSignalStore:
 
     def __init__(self, path: str | Path = DEFAULT_PATH) -> None:
         self._path = str(path)
-        self._in_memory = self._path == ":memory:"
         self._writer: aiosqlite.Connection | None = None
         self._reader: aiosqlite.Connection | None = None
         self._open_lock = asyncio.Lock()
@@ -110,46 +82,9 @@ class SqliteSignalStore:
                 if self._closed:
                     raise StorageUnavailable("the SQLite store is closed")
                 if self._writer is None or self._reader is None:
-                    with _translate_errors():
-                        self._writer, self._reader = await self._open_with_retry()
+                    with translate_errors():
+                        self._writer, self._reader = await open_connections(self._path)
         return self._writer, self._reader
-
-    async def _open_with_retry(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
-        """Open, switch to WAL and migrate. While another connection is creating the file
-        or its WAL index, SQLite answers BUSY without honouring busy_timeout, so retry
-        briefly (about 1 s in all) before reporting the database unavailable."""
-        for attempt in range(1, _OPEN_ATTEMPTS + 1):
-            try:
-                return await self._open()
-            except sqlite3.OperationalError as e:
-                busy = (getattr(e, "sqlite_errorcode", 0) & 0xFF) == _SQLITE_BUSY
-                if not busy or attempt == _OPEN_ATTEMPTS:
-                    raise
-            await asyncio.sleep(0.01 * attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    async def _open(self) -> tuple[aiosqlite.Connection, aiosqlite.Connection]:
-        writer = await self._connect()
-        try:
-            await apply_migrations(writer)
-            reader = writer if self._in_memory else await self._connect()
-        except BaseException:
-            await writer.close()
-            raise
-        return writer, reader
-
-    async def _connect(self) -> aiosqlite.Connection:
-        if not self._in_memory:
-            Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(self._path, isolation_level=None)
-        try:
-            for pragma in PRAGMAS:
-                await db.execute(pragma)
-        except BaseException:
-            await db.close()
-            raise
-        db.row_factory = sqlite3.Row
-        return db
 
     async def record(self, signals: Sequence[Signal], *, record_time: datetime) -> RecordResult:
         record_micros = to_micros(record_time)
@@ -175,7 +110,7 @@ class SqliteSignalStore:
         params = Params(numbered=False)
         where = where_clause(query, after, params, to_micros)
         sql = f"SELECT {SELECT_COLUMNS} FROM signals {where} {NEWEST_FIRST} LIMIT ?"
-        with _translate_errors():
+        with translate_errors():
             async with reader.execute(sql, [*params.values, page_size + 1]) as cursor:
                 rows = list(await cursor.fetchall())
         found = [tracked_from_row(row, from_micros) for row in rows[:page_size]]
@@ -192,7 +127,7 @@ class SqliteSignalStore:
         if symbol is not None:
             sql += " AND symbol = ?"
             params.append(symbol)
-        with _translate_errors():
+        with translate_errors():
             async with reader.execute(sql, params) as cursor:
                 row = await cursor.fetchone()
         assert row is not None  # an aggregate always yields one row
@@ -208,13 +143,13 @@ class SqliteSignalStore:
         """Run `operation(writer)` in one immediate transaction, writes serialised."""
         writer, _ = await self._connections()
         async with self._write_lock:
-            with _translate_errors():
+            with translate_errors():
                 async with immediate_transaction(writer):
                     return await operation(writer)
 
     async def _read(self, operation: Callable[[aiosqlite.Connection], Awaitable[T]]) -> T:
         _, reader = await self._connections()
-        with _translate_errors():
+        with translate_errors():
             return await operation(reader)
 
     @contextlib.asynccontextmanager
@@ -266,7 +201,7 @@ class SqliteSignalStore:
     async def ping(self) -> bool:
         try:
             _, reader = await self._connections()
-            with _translate_errors():
+            with translate_errors():
                 async with reader.execute("SELECT 1") as cursor:
                     ok = await cursor.fetchone() is not None
         except StorageUnavailable as e:

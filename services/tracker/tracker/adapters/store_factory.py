@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from tracker.adapters.postgres_ingest import IngestMethod
 from tracker.adapters.postgres_store import PostgresSignalStore
-from tracker.adapters.sqlite_store import DEFAULT_PATH, SqliteSignalStore
+from tracker.adapters.sqlite_connection import DEFAULT_PATH
+from tracker.adapters.sqlite_store import SqliteSignalStore
 from tracker.ports import TrackerStore
 
 _SQLITE_PREFIX = "sqlite:///"

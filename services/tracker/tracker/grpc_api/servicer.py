@@ -9,7 +9,7 @@ import grpc
 from argo.tracker.v1 import tracker_pb2, tracker_pb2_grpc
 from service_runtime.grpc_errors import abort_invalid_argument
 from tracker.app import AnalyticsService, ArchiveService, CalibrationService, TrackerApp
-from tracker.grpc_api import mapping, validation
+from tracker.grpc_api import mapping, operations_mapping, validation
 from tracker.grpc_api.errors import rpc_boundary
 
 SERVICE_NAME = tracker_pb2.DESCRIPTOR.services_by_name["Tracker"].full_name
@@ -64,7 +64,7 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
     ) -> tracker_pb2.GetCalibrationResponse:
         if violations := validation.calibration_request_violations(request):
             await abort_invalid_argument(context, violations)
-        return mapping.calibration_response(await self._calibration.get(request.symbol))
+        return operations_mapping.calibration_response(await self._calibration.get(request.symbol))
 
     @rpc_boundary
     async def RunArchive(
@@ -74,7 +74,7 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
         if day is None:
             await abort_invalid_argument(context, validation.archive_request_violations(request))
             raise AssertionError("abort returned")  # pragma: no cover
-        return mapping.archive_response(await self._archive.run(day))
+        return operations_mapping.archive_response(await self._archive.run(day))
 
     @rpc_boundary
     async def ListArchives(
@@ -89,7 +89,8 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
             request.page_token,
         )
         return tracker_pb2.ListArchivesResponse(
-            manifests=[mapping.manifest_to_pb(m) for m in manifests], next_page_token=token
+            manifests=[operations_mapping.manifest_to_pb(m) for m in manifests],
+            next_page_token=token,
         )
 
     @rpc_boundary
@@ -97,7 +98,7 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
         self, request: tracker_pb2.GetAnalyticsRequest, context: grpc.aio.ServicerContext
     ) -> tracker_pb2.GetAnalyticsResponse:
         found = await self._analytics.get(request.days, request.symbol or None)
-        return mapping.analytics_response(found)
+        return operations_mapping.analytics_response(found)
 
 
 def register(server: grpc.aio.Server, use_cases: TrackerUseCases) -> None:
