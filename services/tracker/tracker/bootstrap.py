@@ -204,7 +204,7 @@ async def bootstrap(
     return Wiring(
         service_names=[servicer.SERVICE_NAME],
         register=register,
-        performance=c.tracker.performance,
+        performance=lambda: {**c.tracker.performance(), **c.outcomes.performance()},
         exit_stack=c.exit_stack,
         background=loops,
         apply_config=apply_config,

@@ -177,3 +177,15 @@ async def test_reliability_bins_before_and_after(
     worst_before = max(abs(b.mean_predicted - b.observed_rate) for b in report.before)
     worst_after = max(abs(b.mean_predicted - b.observed_rate) for b in report.after if b.count > 50)
     assert worst_after < worst_before / 2
+
+
+@pytest.mark.asyncio
+async def test_too_few_outcomes_keep_the_previous_fit(
+    components: Components, fake_store: FakeSignalStore, clock: FakeClock
+) -> None:
+    await seed_outcomes(fake_store, "AAPL", 300, random.Random(2))
+    [*fitted] = await components.calibration.fit_all()
+    clock.advance(40 * 86_400)  # every outcome is now outside the 30-day window
+    assert await components.calibration.fit_all() == []
+    assert fake_store.calibrations == fitted
+    assert (await components.calibration.get("AAPL")).sample_size == 300

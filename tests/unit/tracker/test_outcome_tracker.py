@@ -70,6 +70,9 @@ async def test_a_pass_resolves_from_bars_and_advances_the_rest(
     assert metric("argo_tracker_outcomes_total", outcome="WIN") == wins_before + 1
     assert metric("argo_tracker_open_signals") == 1
     assert metric("argo_tracker_win_rate") == 1.0
+    performance = components.outcomes.performance()
+    assert (performance["outcome_passes"], performance["total_outcomes_resolved"]) == (1, 1)
+    assert performance["open_signals"] == 1
     latest_calls = [args for name, args in fake_prices.calls if name == "latest"]
     assert latest_calls == [("AAPL", "MSFT")]  # one batched quote call for the batch
 

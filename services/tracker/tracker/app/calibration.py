@@ -99,7 +99,8 @@ class CalibrationService:
         return await self.fit_all()
 
     async def fit_all(self) -> list[Calibration]:
-        """Fit every group with enough outcomes and replace the stored calibrations."""
+        """Fit every group with enough outcomes and replace the stored calibrations with
+        them; when no group has enough, keep the stored ones and return []."""
         with tracer.start_as_current_span("tracker.calibration_fit") as span:
             samples = await self._samples()
             groups: dict[str, list[OutcomeSample]] = defaultdict(list)
@@ -113,6 +114,12 @@ class CalibrationService:
             ]
             span.set_attribute("argo.calibration.samples", len(samples))
             span.set_attribute("argo.calibration.fits", len(fitted))
+        if not fitted:  # too few outcomes now: keep serving what was fitted before, if any
+            telemetry.CALIBRATION_FITS.labels("skipped").inc()
+            log.info(
+                "calibration_not_refitted", samples=len(samples), needed=self.settings.min_samples
+            )
+            return []
         await self._storage("save_calibrations", self._repository.save_calibrations(fitted))
         self._cache = {c.symbol: c for c in fitted}
         self._loaded_at = self._clock.monotonic()

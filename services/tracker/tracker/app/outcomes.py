@@ -68,6 +68,10 @@ class OutcomeTracker:
         self.settings = settings
         self._failing = False
         self._win_rate_known = False
+        self._passes = 0
+        self._resolved = 0
+        self._open = 0
+        self._last_pass_seconds = 0.0
 
     async def run(self) -> None:
         """Pass after pass until cancelled; an outage is logged and retried next pass."""
@@ -108,7 +112,10 @@ class OutcomeTracker:
                     break
             span.set_attribute("argo.outcomes.examined", result.examined)
             span.set_attribute("argo.outcomes.resolved", len(result.resolved))
-        telemetry.OUTCOME_PASS_SECONDS.observe(self._clock.monotonic() - started)
+        self._last_pass_seconds = self._clock.monotonic() - started
+        telemetry.OUTCOME_PASS_SECONDS.observe(self._last_pass_seconds)
+        self._passes += 1
+        self._resolved += len(result.resolved)
         await self._update_gauges(bool(result.resolved))
         if result.resolved or result.deferred:
             log.info(
@@ -178,8 +185,18 @@ class OutcomeTracker:
                     pnl_percent=round(r.pnl_percent, 4),
                 )
 
+    def performance(self) -> dict[str, float | int]:
+        """Outcome tracking's part of the health endpoint's performance object."""
+        return {
+            "outcome_passes": self._passes,
+            "total_outcomes_resolved": self._resolved,
+            "open_signals": self._open,
+            "last_outcome_pass_seconds": self._last_pass_seconds,
+        }
+
     async def _update_gauges(self, resolved_any: bool) -> None:
-        telemetry.OPEN_SIGNALS.set(await self._queue.count_open())
+        self._open = await self._queue.count_open()
+        telemetry.OPEN_SIGNALS.set(self._open)
         if resolved_any or not self._win_rate_known:
             self._win_rate_known = True
             since = self._clock.now() - timedelta(days=WIN_RATE_DAYS)
