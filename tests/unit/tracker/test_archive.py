@@ -204,6 +204,12 @@ async def test_queries_read_across_hot_store_and_archive(
     assert len(in_window) == 25 - 6  # seconds 3.. of the old day (two per second)
     recent_only = await components.tracker.query_signals(SignalFilter(), 10, "")
     assert not any(t.archived for t in recent_only.signals)
+    exactly_hot = await components.tracker.query_signals(SignalFilter(), 15, "")
+    assert not any(t.archived for t in exactly_hot.signals) and exactly_hot.next_page_token
+    then_archive = await components.tracker.query_signals(
+        SignalFilter(), 15, exactly_hot.next_page_token
+    )
+    assert len(then_archive.signals) == 15 and all(t.archived for t in then_archive.signals)
 
 
 @pytest.mark.asyncio

@@ -51,11 +51,14 @@ async def merge_archived(
     first = day_of(query.start_time) if query.start_time else None
     collected: list[TrackedSignal] = []
     async for day in _days(archive, first, last):
-        if len(hot_rows) == size and hot_rows[-1].signal.create_time >= day_bounds(day)[1]:
-            break  # this day (and every older one) sorts after the full hot page
+        # This day (and every older one) sorts after a full hot page: it only matters for
+        # whether a next page exists, which more hot rows already say.
+        after_page = len(hot_rows) == size and hot_rows[-1].signal.create_time >= day_bounds(day)[1]
+        if after_page and hot_cursor is not None:
+            break
         rows = [r for r in await archive.day_rows(day) if query.matches(r, key)]
         collected.extend(rows)
-        if len(collected) > size:
+        if len(collected) > size or (after_page and collected):
             break
     if not collected:
         return hot_rows, hot_cursor
