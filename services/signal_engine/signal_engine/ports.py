@@ -107,10 +107,10 @@ class Outbox(Protocol):
     @property
     def capacity(self) -> int: ...
 
-    async def append(self, signals: Sequence[Signal]) -> int:
-        """Store signals durably, oldest first, as many as fit under the capacity (a
-        signal id already waiting is not stored twice); return how many of `signals` are
-        now waiting. Raises OutboxError when the store cannot be written."""
+    async def append(self, signals: Sequence[Signal]) -> list[OutboxEntry]:
+        """Store signals durably, oldest first, as many as fit under the capacity (the
+        rest are refused); return the entries now waiting for them (a signal id already
+        waiting keeps its entry). Raises OutboxError when the store cannot be written."""
         ...
 
     async def peek(self, limit: int) -> list[OutboxEntry]:

@@ -169,9 +169,12 @@ class FakeSignalSink:
         self.invalid_ids: set[str] = set()  # refused one by one in the answer
         self.duplicates = 0
         self.lose_ack_once = False  # store the batch, then fail as if the answer was lost
+        self.block: asyncio.Event | None = None  # calls wait for it
 
     async def record(self, signals: Sequence[Signal]) -> RecordReceipt:
         self.calls += 1
+        if self.block is not None:
+            await self.block.wait()
         if self.down or self.failures_left > 0:
             self.failures_left = max(0, self.failures_left - 1)
             raise SinkUnavailable("tracker RecordSignals: UNAVAILABLE: connection refused")
@@ -224,16 +227,19 @@ class FakeOutbox:
     def capacity(self) -> int:
         return self._capacity
 
-    async def append(self, signals: Sequence[Signal]) -> int:
+    async def append(self, signals: Sequence[Signal]) -> list[OutboxEntry]:
         if self.broken:
             raise OutboxError("outbox write failed: disk I/O error")
         taken = list(signals[: max(0, self._capacity - self.depth)])
-        waiting = {s.signal_id for s in self.rows.values()}
+        waiting = {s.signal_id: i for i, s in self.rows.items()}
+        entries: list[OutboxEntry] = []
         for signal in taken:
             if signal.signal_id not in waiting:
+                waiting[signal.signal_id] = self._next
                 self.rows[self._next] = signal
                 self._next += 1
-        return len(taken)
+            entries.append(OutboxEntry(waiting[signal.signal_id], signal))
+        return entries
 
     async def peek(self, limit: int) -> list[OutboxEntry]:
         return [OutboxEntry(i, s) for i, s in sorted(self.rows.items())[:limit]]

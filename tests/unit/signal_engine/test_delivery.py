@@ -61,7 +61,7 @@ async def test_tracker_away_then_back_delivers_every_signal_exactly_once(
     market.prices["NVDA"] *= 1.01
     calls = sink.calls
     second = await wiring.app.run_cycle()
-    assert sink.calls == calls  # during the outage only the background path tries
+    assert sink.calls == calls + 1  # one inline attempt with the new signal, no retries
     assert outbox.depth == 7
     sink.down = False
     assert await wiring.app.delivery.deliver_waiting() == 7
@@ -135,6 +135,34 @@ async def test_signals_refused_one_by_one_are_set_aside_in_the_same_call(
         (signal(2).signal_id, "confidence: must be within 0..100")
     ]
     assert delivery.rejected_total == 1 and delivery.delivered_total == 2
+
+
+async def test_the_inline_call_carries_only_the_new_signals(clock: FakeClock, sink: FakeSignalSink):
+    outbox = FakeOutbox()
+    await outbox.append([signal(1), signal(2), signal(3)])  # a backlog
+    delivery = OutboxDelivery(outbox, sink, clock)
+    await delivery.publish([signal(9)])
+    assert sink.batch_sizes == [1] and outbox.depth == 3  # the caller does not wait for it
+    assert await delivery.deliver_waiting() == 3 and outbox.depth == 0
+
+
+async def test_a_signal_in_flight_inline_is_not_sent_by_the_background_too(
+    clock: FakeClock, sink: FakeSignalSink
+):
+    outbox = FakeOutbox()
+    await outbox.append([signal(1)])
+    delivery = OutboxDelivery(outbox, sink, clock)
+    sink.block = asyncio.Event()
+    inline = asyncio.create_task(delivery.publish([signal(2)]))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    background = asyncio.create_task(delivery.deliver_waiting())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    sink.block.set()
+    await asyncio.gather(inline, background)
+    assert sorted(sink.batch_sizes) == [1, 1] and sink.duplicates == 0
+    assert {s.signal_id for s in sink.recorded} == {signal(1).signal_id, signal(2).signal_id}
 
 
 async def test_batches_are_bounded_and_oldest_go_first(clock: FakeClock, sink: FakeSignalSink):

@@ -33,9 +33,10 @@ async def test_the_codec_round_trips_a_signal_exactly() -> None:
 
 async def test_entries_survive_a_reopen_in_order(tmp_path: Path) -> None:
     outbox = await SqliteOutbox.open(tmp_path / "outbox", capacity=100)
-    assert await outbox.append([numbered(1), numbered(2), numbered(3)]) == 3
-    assert await outbox.append([numbered(2)]) == 1  # already waiting: stored once
-    assert outbox.depth == 3
+    stored = await outbox.append([numbered(1), numbered(2), numbered(3)])
+    assert [e.signal for e in stored] == [numbered(1), numbered(2), numbered(3)]
+    again = await outbox.append([numbered(2)])  # already waiting: stored once
+    assert [e.entry_id for e in again] == [stored[1].entry_id] and outbox.depth == 3
     first = await outbox.peek(2)
     assert [e.signal for e in first] == [numbered(1), numbered(2)]
     await outbox.remove([first[0].entry_id])
@@ -50,9 +51,9 @@ async def test_a_full_outbox_takes_what_fits_and_never_drops_waiting_entries(
     tmp_path: Path,
 ) -> None:
     outbox = await SqliteOutbox.open(tmp_path, capacity=3)
-    assert await outbox.append([numbered(1), numbered(2)]) == 2
-    assert await outbox.append([numbered(3), numbered(4), numbered(5)]) == 1
-    assert await outbox.append([numbered(6)]) == 0
+    assert len(await outbox.append([numbered(1), numbered(2)])) == 2
+    assert len(await outbox.append([numbered(3), numbered(4), numbered(5)])) == 1
+    assert await outbox.append([numbered(6)]) == []
     assert [e.signal.signal_id for e in await outbox.peek(10)] == [
         numbered(n).signal_id for n in (1, 2, 3)
     ]

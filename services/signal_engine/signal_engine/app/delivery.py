@@ -6,18 +6,21 @@ is delivered in at least one successful call even across restarts of either side
 acknowledgement means a resend, which the tracker absorbs as a duplicate (it is idempotent
 on signal_id): every signal arrives exactly once.
 
-Two paths send batches (at most `batch_size` signals, oldest first), never at once:
-- inline: right after a generation appended its signals, one pass in the caller's context
-  (so the RecordSignals span joins the caller's trace) and without retries;
-- background (`run`): while entries wait after a failed pass (tracker away) or from a
-  previous run, it drains them under `resilience.Retry` (exponential backoff with full
-  jitter up to `max_backoff_seconds`, 6 attempts a round, the same pause between rounds).
-  Inline passes stand aside during an outage.
+Two paths send batches of at most `batch_size` signals:
+- inline (`publish`): right after a generation appended its signals, one RecordSignals
+  call with just those, in the caller's context (the span joins the caller's trace),
+  without retries;
+- background (`run`): whatever else waits (an inline call failed, the tracker was away, a
+  previous process left entries) is drained oldest first under `resilience.Retry`
+  (exponential backoff with full jitter up to `max_backoff_seconds`, 6 attempts a round,
+  the same pause between rounds).
+Signals an inline call is carrying are in flight; the background path leaves them alone,
+so no signal is sent by both at once.
 
-Signals the tracker rejects as invalid (per item in its answer, or a whole batch from an
+Signals the tracker refuses as invalid (per item in its answer, or a whole batch from an
 all-or-nothing tracker, which is then split to isolate them) are moved aside in the outbox
-(counted) and the rest delivered. When the outbox is full, new
-signals are refused (counted) and nothing already waiting is dropped.
+(counted) and the rest settled. When the outbox is full, new signals are refused
+(counted) and nothing already waiting is dropped.
 """
 
 from __future__ import annotations
@@ -65,7 +68,8 @@ class OutboxDelivery:
         )
         self._idle = idle_seconds
         self._cooldown = max_backoff_seconds
-        self._lock = asyncio.Lock()
+        self._drain_lock = asyncio.Lock()  # one background drain at a time
+        self._in_flight: set[str] = set()  # signal ids an inline call carries
         self._outage = False
         self.delivered_total = 0
         self.refused_total = 0
@@ -81,25 +85,29 @@ class OutboxDelivery:
         return self._outage
 
     async def publish(self, signals: Sequence[Signal]) -> None:
-        """Append `signals` durably, then one inline delivery pass (unless the tracker is
-        away, in which case the background loop owns delivery)."""
+        """Append `signals` durably, then send just them once (inline)."""
         if not signals:
             return
-        async with self._lock:
-            await self._append(signals)
-            if not self._outage:
-                try:
-                    await self._drain_locked()
-                except SinkUnavailable as e:
-                    self._enter_outage(e)
-                except OutboxError as e:
-                    log.error("outbox_read_failed", error=str(e))
+        carried = {s.signal_id for s in signals}
+        self._in_flight |= carried
+        try:
+            entries = await self._append(signals)
+            for start in range(0, len(entries), self._batch_size):
+                await self._send(entries[start : start + self._batch_size])
+        except SinkUnavailable as e:
+            self._enter_outage(e)  # they wait in the outbox for the background path
+        except OutboxError as e:
+            log.error("outbox_failed", error=str(e))
+        else:
+            self._leave_outage()
+        finally:
+            self._in_flight -= carried
 
     async def run(self) -> None:
         """Background loop (forever): drain waiting entries with retries and backoff."""
         while True:
             await self._clock.sleep(self._idle)
-            if self._outbox.depth == 0:
+            if self._outbox.depth <= len(self._in_flight):
                 continue
             try:
                 await self.deliver_waiting()
@@ -107,16 +115,16 @@ class OutboxDelivery:
                 self._enter_outage(e)
                 await self._clock.sleep(self._cooldown)
             except OutboxError as e:
-                log.error("outbox_read_failed", error=str(e))
+                log.error("outbox_failed", error=str(e))
                 await self._clock.sleep(self._cooldown)
 
     async def deliver_waiting(self) -> int:
         """One round of the background path: drain the outbox under the retry policy;
-        return how many were delivered. Raises SinkUnavailable when the policy gives up."""
+        return how many were settled. Raises SinkUnavailable when the policy gives up."""
         return await self._retry.execute(self._drain)
 
     async def final_attempt(self) -> None:
-        """Shutdown: one pass whatever the outage state; what stays waits for the next start."""
+        """Shutdown: one pass; what stays waits in the outbox for the next start."""
         try:
             await self._drain()
         except (SinkUnavailable, OutboxError) as e:
@@ -124,13 +132,13 @@ class OutboxDelivery:
         if self._outbox.depth:
             log.warning("outbox_kept_for_next_start", depth=self._outbox.depth)
 
-    async def _append(self, signals: Sequence[Signal]) -> None:
+    async def _append(self, signals: Sequence[Signal]) -> list[OutboxEntry]:
         try:
-            stored = await self._outbox.append(signals)
+            entries = await self._outbox.append(signals)
         except OutboxError as e:
             log.error("outbox_write_failed", error=str(e), signals=len(signals))
-            stored = 0
-        refused = len(signals) - stored
+            entries = []
+        refused = len(signals) - len(entries)
         if refused:
             self.refused_total += refused
             OUTBOX_REFUSED.inc(refused)
@@ -141,20 +149,20 @@ class OutboxDelivery:
                 capacity=self._outbox.capacity,
             )
         OUTBOX_DEPTH.set(self._outbox.depth)
+        return entries
 
     async def _drain(self) -> int:
-        async with self._lock:
-            delivered = await self._drain_locked()
-        if self._outage:
-            self._outage = False
-            log.info("tracker_delivery_recovered", delivered=delivered)
-        return delivered
-
-    async def _drain_locked(self) -> int:
-        delivered = 0
-        while entries := await self._outbox.peek(self._batch_size):
-            delivered += await self._send(entries)
-        return delivered
+        settled = 0
+        async with self._drain_lock:
+            while True:
+                carried = set(self._in_flight)
+                waiting = await self._outbox.peek(self._batch_size + len(carried))
+                batch = [e for e in waiting if e.signal.signal_id not in carried]
+                if not batch:
+                    break
+                settled += await self._send(batch[: self._batch_size])
+        self._leave_outage()
+        return settled
 
     async def _send(self, entries: list[OutboxEntry]) -> int:
         """One RecordSignals call; return how many entries it settled."""
@@ -164,7 +172,7 @@ class OutboxDelivery:
             if len(entries) > 1:  # an all-or-nothing tracker: isolate the invalid one(s)
                 return sum([await self._send([entry]) for entry in entries])
             await self._set_aside(entries[0], str(e))
-            return 0
+            return 1
         refused = [e for e in entries if e.signal.signal_id in receipt.rejected]
         for entry in refused:
             await self._set_aside(entry, receipt.rejected[entry.signal.signal_id])
@@ -196,3 +204,8 @@ class OutboxDelivery:
         if not self._outage:
             log.warning("tracker_unreachable_signals_wait_in_outbox", error=str(error))
         self._outage = True
+
+    def _leave_outage(self) -> None:
+        if self._outage:
+            self._outage = False
+            log.info("tracker_delivery_recovered", waiting=self._outbox.depth)

@@ -97,11 +97,12 @@ class SqliteOutbox:
     def capacity(self) -> int:
         return self._capacity
 
-    async def append(self, signals: Sequence[Signal]) -> int:
+    async def append(self, signals: Sequence[Signal]) -> list[OutboxEntry]:
         taken = list(signals[: max(0, self._capacity - self._depth)])
         if not taken:
-            return 0
+            return []
         rows = [(s.signal_id, s.symbol, s.create_time.isoformat(), encode_signal(s)) for s in taken]
+        marks = ",".join("?" * len(taken))
         async with self._transaction():
             before = self._db.total_changes
             await self._db.executemany(
@@ -110,8 +111,13 @@ class SqliteOutbox:
                 rows,
             )
             inserted = self._db.total_changes - before
+            async with self._db.execute(
+                f"SELECT signal_id, entry_id FROM outbox WHERE signal_id IN ({marks})",
+                [s.signal_id for s in taken],
+            ) as cursor:
+                ids = {signal_id: int(entry_id) for signal_id, entry_id in await cursor.fetchall()}
         self._depth += inserted
-        return len(taken)
+        return [OutboxEntry(ids[s.signal_id], s) for s in taken if s.signal_id in ids]
 
     async def peek(self, limit: int) -> list[OutboxEntry]:
         try:
