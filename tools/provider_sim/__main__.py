@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         asyncio.run(serve(args))
-    except ValueError as e:
+    except (ValueError, OSError) as e:  # a bad config, or a port already taken
         print(f"provider simulator: {e}", file=sys.stderr)
         return 2
     return 0
