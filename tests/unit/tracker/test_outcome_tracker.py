@@ -198,3 +198,26 @@ def test_hot_reloaded_tunables_reach_every_loop(components: Components) -> None:
     assert components.calibration.settings.min_samples == 50
     assert components.calibration.settings.refit_seconds == 600.0
     assert components.analytics.refresh_seconds == 30.0
+
+
+@pytest.mark.asyncio
+async def test_bars_not_fetched_within_the_budget_wait_for_the_next_pass(
+    components: Components, fake_prices: FakePriceSource, clock: FakeClock
+) -> None:
+    symbols = [f"S{i}" for i in range(10)]
+    await components.tracker.record_signals([make_signal(symbol=s) for s in symbols])
+    original = fake_prices.bars
+    started: list[str] = []
+
+    async def slow_bars(symbol: str, start: object, end: object) -> list[object]:
+        started.append(symbol)
+        await asyncio.sleep(0)  # let every call that can start, start
+        if len(started) == 8:
+            clock.advance(25.0)  # a slow gateway: the eight calls in flight take 25 s
+        return await original(symbol, start, end)  # type: ignore[arg-type]
+
+    fake_prices.bars = slow_bars  # type: ignore[method-assign, assignment]
+    clock.set(T0 + timedelta(minutes=5))
+    result = await components.outcomes.track_once()
+    assert (result.examined, result.deferred) == (10, 2)  # 8 in flight, then out of budget
+    assert len(started) == 8

@@ -11,6 +11,7 @@ them; nothing is resolved on missing data.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ log = structlog.get_logger(__name__)
 tracer = trace.get_tracer(__name__)
 
 WIN_RATE_DAYS = 30
+BARS_CONCURRENCY = 8  # GetBars calls in flight per batch
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,6 +45,9 @@ class OutcomeSettings:
     poll_seconds: float = 15.0
     batch_size: int = 200
     hold_band_pct: float = 0.5  # a HOLD wins when price ends within this % of entry
+    # Bars not fetched this long after a batch was claimed wait for the next pass (a claim
+    # holds row locks in an open transaction while prices are fetched).
+    fetch_budget_seconds: float = 20.0
 
 
 @dataclass
@@ -134,11 +139,20 @@ class OutcomeTracker:
         for tracked in batch:
             by_symbol[tracked.signal.symbol].append(tracked)
         ticks = await self._latest(list(by_symbol))
+        budget_end = self._clock.monotonic() + self.settings.fetch_budget_seconds
+        gate = asyncio.Semaphore(BARS_CONCURRENCY)
+
+        async def bars_of(symbol: str) -> list[PriceBar] | None:
+            async with gate:
+                if self._clock.monotonic() >= budget_end:
+                    return None  # the claim's transaction must not idle for long: defer
+                return await self._bars(symbol, by_symbol[symbol], now)
+
+        fetched = await asyncio.gather(*(bars_of(symbol) for symbol in by_symbol))
         resolutions: list[OutcomeResolution] = []
         progress: list[Progress] = []
         deferred = 0
-        for symbol, group in by_symbol.items():
-            bars = await self._bars(symbol, group, now)
+        for (symbol, group), bars in zip(by_symbol.items(), fetched, strict=True):
             for tracked in group:
                 if bars is None:
                     deferred += 1
