@@ -45,6 +45,10 @@ OUTCOME_PASS_SECONDS = Histogram(
     "Time of one outcome-tracking pass over every due open signal.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
+OUTCOME_PASS_FAILURES = Counter(
+    "argo_tracker_outcome_pass_failures_total",
+    "Outcome-tracking passes that failed with an unexpected error (a bug; see the logs).",
+)
 PRICE_FAILURES = Counter(
     "argo_tracker_price_fetch_failures_total",
     "Gateway price calls that failed during outcome tracking, by call (quotes, bars).",

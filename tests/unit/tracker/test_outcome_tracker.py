@@ -221,3 +221,19 @@ async def test_bars_not_fetched_within_the_budget_wait_for_the_next_pass(
     result = await components.outcomes.track_once()
     assert (result.examined, result.deferred) == (10, 2)  # 8 in flight, then out of budget
     assert len(started) == 8
+
+
+@pytest.mark.asyncio
+async def test_a_bug_in_a_pass_is_counted_and_the_loop_goes_on(
+    components: Components, fake_store: FakeSignalStore, clock: FakeClock
+) -> None:
+    failures = metric("argo_tracker_outcome_pass_failures_total")
+    fake_store.error = RuntimeError("poison row")
+    loop = asyncio.create_task(components.outcomes.run())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not loop.done()
+    loop.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await loop
+    assert metric("argo_tracker_outcome_pass_failures_total") >= failures + 2

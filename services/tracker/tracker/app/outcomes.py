@@ -79,7 +79,8 @@ class OutcomeTracker:
         self._last_pass_seconds = 0.0
 
     async def run(self) -> None:
-        """Pass after pass until cancelled; an outage is logged and retried next pass."""
+        """Pass after pass until cancelled; an outage is logged once and retried next pass,
+        an unexpected error is logged with its traceback and counted."""
         while True:
             try:
                 await self.track_once()
@@ -90,6 +91,9 @@ class OutcomeTracker:
                 if not self._failing:
                     log.warning("outcome_tracking_paused", error=str(e))
                 self._failing = True
+            except Exception:  # a bug: say so loudly, but keep recording signals meanwhile
+                telemetry.OUTCOME_PASS_FAILURES.inc()
+                log.exception("outcome_pass_failed")
             await self._clock.sleep(self.settings.poll_seconds)
 
     async def track_once(self) -> PassResult:
