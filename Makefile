@@ -44,8 +44,8 @@ protos: $(STAMP) ## regenerate gen/python from protos/
 
 protos-check: $(STAMP) ## fail when gen/python is stale
 	$(call gen_protos,.protos-check.tmp)
-	@diff -r .protos-check.tmp $(GEN) >/dev/null \
-		|| { diff -r .protos-check.tmp $(GEN) | head -20; rm -rf .protos-check.tmp; \
+	@diff -r -x __pycache__ .protos-check.tmp $(GEN) >/dev/null \
+		|| { diff -r -x __pycache__ .protos-check.tmp $(GEN) | head -20; rm -rf .protos-check.tmp; \
 		     echo "gen/python is stale: run 'make protos' and commit the result"; exit 1; }
 	@rm -rf .protos-check.tmp
 	@echo "gen/python is up to date"
