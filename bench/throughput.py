@@ -1,0 +1,78 @@
+"""GetQuotes throughput (warm, 64 concurrent callers) next to a bare grpc.aio echo server,
+both measured by the same closed-loop client process (bench/load.py) in the same run.
+
+The signal engine and the tracker are stopped first, so the gateway serves only the load
+(its caches and streams stay warm). Server CPU share = the server's CPU seconds over the
+window / wall seconds (1.0 = one core busy); the client's is reported too, because on a
+2-core machine a client that saturates its core caps what any server can show.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from bench import procstat
+from bench.cluster import Cluster, Process, StartupError, spawn
+from bench.scenario import base_env
+
+CALLERS = 64
+_PORT_LINE = re.compile(r"^echo server on (\d+)$", re.M)
+
+
+async def compare(
+    gateway_address: str, symbols: Sequence[str], seconds: float, cluster: Cluster, anchor: str
+) -> dict[str, Any]:
+    gateway = cluster.processes["market-gateway"]
+    results: dict[str, Any] = {
+        "gateway": await _measure(gateway_address, "gateway", symbols, seconds, gateway)
+    }
+    env = base_env(os.environ, anchor)
+    echo = spawn("echo-server", ["-m", "bench.echo_server"], env, cluster.logs, cluster.workdir)
+    try:
+        port = await _echo_port(echo)
+        results["echo"] = await _measure(f"127.0.0.1:{port}", "echo", symbols, seconds, echo)
+    finally:
+        echo.popen.terminate()
+        await asyncio.to_thread(echo.popen.wait, 10)
+    echo_rate = results["echo"]["calls_per_second"]
+    results["gateway_vs_echo"] = (
+        results["gateway"]["calls_per_second"] / echo_rate if echo_rate else 0.0
+    )
+    return results
+
+
+async def _measure(
+    target: str, kind: str, symbols: Sequence[str], seconds: float, server: Process
+) -> dict[str, Any]:
+    args = ["-m", "bench.load", "--target", target, "--kind", kind, "--seconds", str(seconds)]
+    args += ["--callers", str(CALLERS), "--symbols", ",".join(symbols)]
+    cpu_before, wall_before = procstat.sample(server.pid).cpu_seconds, time.monotonic()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    out, err = await process.communicate()
+    wall = time.monotonic() - wall_before
+    cpu = procstat.sample(server.pid).cpu_seconds - cpu_before
+    if process.returncode != 0:
+        raise StartupError(f"load client against {kind} failed: {err.decode()[-2000:]}")
+    result: dict[str, Any] = json.loads(out)
+    result["server_cpu_share"] = cpu / wall  # includes the client's start-up and warm-up
+    return result
+
+
+async def _echo_port(echo: Process, within: float = 30.0) -> int:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        echo.check_alive()
+        found = _PORT_LINE.search(echo.log_tail())
+        if found:
+            return int(found.group(1))
+        await asyncio.sleep(0.05)
+    raise StartupError(f"echo server did not start:\n{echo.log_tail()}")

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from bench.summary import calls_by_provider, headline, ratios, targets
+from bench.tables import all_tables, fmt, fmt_ratio
+
+
+def _upstream(calls: dict[str, int], limited: int = 0) -> dict[str, Any]:
+    total = sum(calls.values())
+    return {
+        "total": {
+            "calls": total,
+            "by_status": {"200": total - limited, "429": limited} if limited else {"200": total},
+            "by_outcome": {"ok": total - limited, "rate_limited": limited},
+        },
+        "providers": {name: {"calls": n} for name, n in calls.items()},
+    }
+
+
+def result(
+    cycle_ms: list[float], calls: dict[str, int], *, hit_rate: float, rss: float = 120.0
+) -> dict[str, Any]:
+    cycles = len(cycle_ms)
+    return {
+        "symbols": 6,
+        "cycles": cycles,
+        "warm_cycles": cycles - 1,
+        "cycle_seconds": [ms / 1000 for ms in cycle_ms],
+        "upstream_run": _upstream(calls),
+        "upstream_warm": _upstream({k: v // 2 for k, v in calls.items()}),
+        "cache_run": {"hit_rate": hit_rate},
+        "engine": {"run": {"processed": 6 * cycles, "skipped": 0, "skip_rate": 0.25}},
+        "cpu_seconds_per_cycle": {"market-gateway": 0.02, "signal-engine": 0.01},
+        "peak_rss_mb": {"market-gateway": rss, "signal-engine": rss, "tracker": rss},
+    }
+
+
+BASELINE = result([9000.0, 6000.0, 6000.0, 6000.0, 6000.0], {"polygon": 60, "xai": 30}, hit_rate=0)
+OPTIMIZED = result([2800.0, 3.0, 4.0, 5.0, 3.0], {"polygon": 5}, hit_rate=0.97)
+
+
+def test_headline_figures_of_a_phase() -> None:
+    figures = headline(BASELINE)
+    assert figures["cold first cycle ms"] == pytest.approx(9000.0)
+    assert figures["warm cycle p50 ms"] == pytest.approx(6000.0)
+    assert figures["upstream calls/cycle"] == pytest.approx(18.0)
+    assert figures["upstream calls/warm cycle"] == pytest.approx(45 / 4)
+    assert figures["CPU ms/cycle gateway"] == pytest.approx(20.0)
+    assert math.isnan(figures["CPU ms/cycle tracker"])  # not sampled: shown as "-"
+    assert calls_by_provider(BASELINE) == {"polygon": 12.0, "xai": 6.0}
+
+
+def test_ratios_are_baseline_over_optimized() -> None:
+    rows = {name: r for name, _, _, r in ratios(BASELINE, OPTIMIZED)}
+    assert rows["warm cycle p50 ms"] == pytest.approx(6000.0 / 3.5)
+    assert rows["upstream calls/cycle"] == pytest.approx(18.0)
+    assert math.isnan(rows["429s received"])  # 0 / 0 says nothing
+
+
+def test_targets_met_and_missed() -> None:
+    found = {t.name: t for t in targets({"baseline": BASELINE, "optimized": OPTIMIZED})}
+    assert found["warm cycle p50 (6 symbols)"].met
+    assert found["baseline/optimized warm p50"].met
+    assert found["cache hit rate (run)"].met
+    assert found["cache hit rate (run)"].goal == ">= 95%"
+    assert found["upstream calls/cycle (run)"].met  # 5 calls / 5 cycles = 1
+    assert found["rate-limited answers (429 + AV notes)"].met
+    fat = result([2800.0, 3.0, 30.0], {"polygon": 50}, hit_rate=0.5, rss=190.0)
+    missed = {t.name: t for t in targets({"optimized": fat})}
+    assert not missed["warm cycle p99 (6 symbols)"].met
+    assert not missed["upstream calls/cycle (run)"].met
+    assert not missed["peak RSS market-gateway"].met
+    assert "baseline/optimized warm p50" not in missed  # no baseline in this run
+    assert "500 symbols warm cycle p50" not in missed  # no scale-500 (quick run)
+
+
+def test_tables_render_every_phase_present() -> None:
+    tables = all_tables({"baseline": BASELINE, "optimized": OPTIMIZED})
+    titles = [t.title for t in tables]
+    assert titles[0].startswith("Seed scenario")
+    assert "Scale (optimized)" in titles
+    seed = tables[0]
+    assert all(len(row) == len(seed.headers) for row in seed.rows)
+
+
+def test_formatting() -> None:
+    assert fmt("warm cycle p50 ms", 3.456) == "3.46"
+    assert fmt("cold first cycle ms", 9506.2) == "9,506"
+    assert fmt("cache hit rate", 0.806) == "80.6%"
+    assert fmt("rate-limited answers", 3.0) == "3"
+    assert fmt("warm cycle p50 ms", math.nan) == "-"
+    assert fmt_ratio(1619.4) == "1,619x"
+    assert fmt_ratio(3.341) == "3.34x"
+    assert fmt_ratio(math.inf) == "inf"
