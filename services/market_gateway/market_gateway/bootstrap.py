@@ -1,29 +1,55 @@
-"""Composition root: build the adapters, the app and the servicer; hand them to the runtime."""
+"""Composition root: build the adapters, the app and the servicer; hand them to the runtime.
+
+Without fakes: every provider with credentials (provider_settings.py) in the default order,
+their WebSocket feeds, the AI providers behind one SentimentAggregator, and the synthetic
+market (the offline default, and the last fallback). With REDIS_URL the caches' L2 and the
+rate-limit ledger live in Redis (shared by replicas; an unreachable Redis degrades to
+in-process caching and a 1/replicas share of every quota); without it both stay in-process.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
 import grpc
 import structlog
+from redis.asyncio import Redis
 
 from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
+from market_gateway.adapters.ai_chat.aggregate import SentimentAggregator, SentimentMode
+from market_gateway.adapters.cache_codec import CacheCodec
 from market_gateway.adapters.calendar import NyseCalendar
 from market_gateway.adapters.factory import Sources, build_sources
 from market_gateway.adapters.synthetic.market import SyntheticMarket
 from market_gateway.app import MarketGatewayApp
-from market_gateway.config import Settings, Tunables, parse_tunables
+from market_gateway.app.caching import CacheFactory, Flight, TtlFor
+from market_gateway.app.sentiment import Aggregate
+from market_gateway.config import KNOWN_PROVIDERS, Settings, Tunables, parse_tunables
 from market_gateway.grpc_api.servicer import SERVICE_NAME, MarketGatewayServicer
-from market_gateway.ports import Clock, MarketCalendar, QuoteSource
+from market_gateway.ports import (
+    Cache,
+    Clock,
+    MarketCalendar,
+    QuoteSource,
+    QuoteStream,
+    SentimentSource,
+)
+from market_gateway.provider_settings import ProviderSettings
+from resilience.cache import TwoTierCache
+from resilience.limiter import RateLimiter
+from resilience.limiter_redis import RedisLimiterStore
+from resilience.limiter_store import InMemoryLimiterStore, LimiterStore
 from service_runtime.clock import SystemClock
 from service_runtime.wiring import Wiring
 
 log = structlog.get_logger(__name__)
+REDIS_TIMEOUT_SECONDS = 0.25  # one probe of a hung Redis costs little (see cache_l2)
 
 
 @dataclass
@@ -39,20 +65,26 @@ async def bootstrap(
     *,
     clock: Clock | None = None,
     source: QuoteSource | None = None,
+    sources: Sequence[QuoteSource] | None = None,
+    streams: Sequence[QuoteStream] | None = None,
+    sentiment: Sequence[SentimentSource] | None = None,
     calendar: MarketCalendar | None = None,
+    redis: Redis | None = None,
+    tunables: Tunables | None = None,
 ) -> GatewayWiring:
-    """Wire market-gateway; every port can be replaced by a fake. Without `source`, the first
-    enabled provider serves quotes and bars (the synthetic market when none is enabled)."""
+    """Wire market-gateway; every port can be replaced by a fake (`source` for one market
+    provider, `sources` for several in order, `streams`, `sentiment` for AI providers)."""
     clock = clock or SystemClock(settings.common.clock_start)
     if calendar is None:
         calendar = await asyncio.to_thread(NyseCalendar.build)
-    tunables = parse_tunables({})
+    tunables = tunables or parse_tunables({})
     exit_stack = contextlib.AsyncExitStack()
-    sources = build_sources(settings.providers, clock=clock, exit_stack=exit_stack)
+    built = build_sources(settings.providers, clock=clock, exit_stack=exit_stack)
     synthetic: SyntheticMarket | None = None
-    if source is None and sources.quotes:
-        source = sources.quotes[0]
-    if source is None:
+    market: list[QuoteSource]
+    if source is not None or sources is not None:
+        market = [source] if source is not None else list(sources or ())
+    else:
         synthetic = SyntheticMarket(
             clock=clock,
             calendar=calendar,
@@ -61,10 +93,39 @@ async def bootstrap(
             volatility_scale=tunables.synthetic_volatility_scale,
             history_days=settings.synthetic_history_days,
         )
-        source = synthetic
-    app = MarketGatewayApp(source, clock, calendar, tunables)
+        market = [*built.quotes, synthetic]
+    feeds = list(built.streams) if streams is None else list(streams)
+    if source is not None and streams is None:
+        feeds = []  # one fake provider: no real feeds beside it
+    aggregate = built.sentiment if isinstance(built.sentiment, SentimentAggregator) else None
+    ai = list(aggregate.sources) if sentiment is None and aggregate else list(sentiment or ())
+    if redis is None and settings.redis_url is not None:
+        redis = Redis.from_url(
+            settings.redis_url,
+            socket_timeout=REDIS_TIMEOUT_SECONDS,
+            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+        )
+        exit_stack.push_async_callback(redis.aclose)
+    caches: list[TwoTierCache] = []
+    app = MarketGatewayApp(
+        market,
+        clock,
+        calendar,
+        tunables,
+        streams=feeds,
+        ai=ai,
+        aggregate=_aggregate(settings.providers),
+        ask_all_ai=settings.providers.sentiment_mode == SentimentMode.MOST_CONFIDENT.value,
+        limiter=RateLimiter({}, store=_limiter_store(settings, redis), clock=clock),
+        cache_factory=_cache_factory(settings, redis, clock, caches),
+        credentials=_credential_labels(settings.providers),
+        known_providers=KNOWN_PROVIDERS,
+    )
+    built.ai_ledger.add_listener(app.record_ai_spend)
+    for cache in caches:
+        exit_stack.push_async_callback(cache.aclose)
+    exit_stack.push_async_callback(app.aclose)
     servicer = MarketGatewayServicer(app)
-    exit_stack.callback(app.begin_shutdown)
 
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_MarketGatewayServicer_to_server(servicer, server)
@@ -76,24 +137,73 @@ async def bootstrap(
             synthetic.set_volatility_scale(new.synthetic_volatility_scale)
         log.info("tunables_applied", **_describe(new))
 
-    async def end_streams_on_shutdown() -> None:
-        """Cancelled when the runtime shuts down: open streams then end at their next tick."""
-        try:
-            await asyncio.Event().wait()
-        finally:
-            app.begin_shutdown()
+    async def on_shutdown() -> None:
+        app.begin_shutdown()  # open streams end at their next tick
 
-    log.info("market_gateway_wired", provider=source.name, enabled_providers=sources.names)
+    log.info(
+        "market_gateway_wired",
+        providers=[s.name for s in market],
+        feeds=[s.name for s in feeds],
+        ai=[s.name for s in ai],
+        redis=redis is not None,
+    )
     return GatewayWiring(
         service_names=[SERVICE_NAME],
         register=register,
         performance=app.performance,
         exit_stack=exit_stack,
-        background=[end_streams_on_shutdown],
         apply_config=apply_config,
+        on_shutdown=on_shutdown,
         app=app,
-        sources=sources,
+        sources=built,
     )
+
+
+def _aggregate(providers: ProviderSettings) -> Aggregate:
+    mode = SentimentMode(providers.sentiment_mode)
+
+    def aggregate(sources: Sequence[SentimentSource], ask_all: bool) -> SentimentSource:
+        chosen = SentimentMode.MOST_CONFIDENT if ask_all else mode
+        return SentimentAggregator(
+            sources, mode=chosen, timeout_seconds=providers.ai_timeout_seconds
+        )
+
+    return aggregate
+
+
+def _limiter_store(settings: Settings, redis: Redis | None) -> LimiterStore:
+    local = InMemoryLimiterStore(scale=1.0 / settings.replicas)
+    if redis is None:
+        return InMemoryLimiterStore()
+    return RedisLimiterStore(redis, prefix=f"{settings.redis_prefix}:rl", fallback=local)
+
+
+def _cache_factory(
+    settings: Settings, redis: Redis | None, clock: Clock, made: list[TwoTierCache]
+) -> CacheFactory:
+    def build(name: str, ttl: TtlFor, flight: Flight) -> Cache:
+        cache = TwoTierCache(
+            name,
+            ttl=ttl,
+            redis=redis,
+            codec=CacheCodec(),
+            prefix=f"{settings.redis_prefix}:cache",
+            flight=flight,
+            clock=clock,
+        )
+        made.append(cache)
+        return cache
+
+    return build
+
+
+def _credential_labels(providers: ProviderSettings) -> dict[str, str]:
+    """A short one-way label per credential, so replicas with the same key share one
+    limiter ledger (the label is a hash prefix, never the key)."""
+    keys = {p.name: p.api_key for p in providers.market} | {p.name: p.api_key for p in providers.ai}
+    return {
+        name: hashlib.sha256(key.encode()).hexdigest()[:12] for name, key in keys.items() if key
+    }
 
 
 def _anchor(settings: Settings, clock: Clock) -> date:
@@ -105,9 +215,12 @@ def _anchor(settings: Settings, clock: Clock) -> date:
 
 
 def _describe(tunables: Tunables) -> dict[str, Any]:
+    switches = tunables.optimizations
     return {
         "quote_ttl_seconds": tunables.quote_ttl_seconds,
         "stream_interval_seconds": tunables.stream_interval_seconds,
         "synthetic_volatility_scale": tunables.synthetic_volatility_scale,
         "disabled_providers": sorted(tunables.disabled_providers),
+        "optimizations_off": [f.name for f in fields(switches) if not getattr(switches, f.name)],
+        "quote_order": list(tunables.routing.quotes),
     }

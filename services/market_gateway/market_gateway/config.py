@@ -9,37 +9,32 @@ Environment (besides the common ones in service_runtime.settings):
 Providers (credentials, URLs, models, prices): see provider_settings.py; a provider
 without credentials is off, and with none on the gateway serves the synthetic market.
 
-Tunables (ARGO_CONFIG YAML; missing keys keep their defaults, unknown top-level keys are
-left to other services):
-  quote_ttl_seconds: 1.0          off_hours_ttl_multiplier: 3.0
-  stream_interval_seconds: 1.0
-  synthetic: {volatility_scale: 1.0}
-  providers: {synthetic: {enabled: true}, polygon: {enabled: true}, ...}  (any provider name)
+  REDIS_URL                shared L2 cache and rate-limit ledger (unset: in-process only)
+  MARKET_GATEWAY_REDIS_PREFIX  key prefix of both in Redis (default argo:market-gateway)
+  MARKET_GATEWAY_REPLICAS  replicas sharing the quotas: while Redis is unreachable each
+                           replica limits itself to 1/replicas of every quota (default 1)
+
+Tunables (ARGO_CONFIG YAML, hot-reloaded): see config_tunables.py and
+config/argo.example.yaml, which lists every key with its default.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
+from market_gateway.config_tunables import KNOWN_PROVIDERS, parse_tunables
 from market_gateway.domain import Tunables
-from market_gateway.provider_settings import (
-    AI_PROVIDERS,
-    MARKET_PROVIDERS,
-    ProviderSettings,
-    load_provider_settings,
-)
+from market_gateway.provider_settings import ProviderSettings, load_provider_settings
 from service_runtime.settings import CommonSettings, ConfigError, env_int, env_str, load_common
 
-__all__ = ["Settings", "Tunables", "load_settings", "parse_tunables"]
+__all__ = ["KNOWN_PROVIDERS", "Settings", "Tunables", "load_settings", "parse_tunables"]
 
 SERVICE_NAME = "market-gateway"
 DEFAULT_GRPC_PORT = 50051
 DEFAULT_ADMIN_PORT = 9101
-KNOWN_PROVIDERS = ("synthetic", *MARKET_PROVIDERS, *AI_PROVIDERS)
+DEFAULT_REDIS_PREFIX = "argo:market-gateway"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +44,9 @@ class Settings:
     synthetic_anchor: date | None = None
     synthetic_history_days: int = 7305
     providers: ProviderSettings = field(default_factory=lambda: load_provider_settings({}))
+    redis_url: str | None = None
+    redis_prefix: str = DEFAULT_REDIS_PREFIX
+    replicas: int = 1
 
 
 def load_settings(environ: Mapping[str, str]) -> Settings:
@@ -74,76 +72,16 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             environ, "SYNTHETIC_HISTORY_DAYS", 7305, minimum=1, maximum=36_600
         ),
         providers=load_provider_settings(environ),
+        redis_url=_redis_url(environ),
+        redis_prefix=env_str(environ, "MARKET_GATEWAY_REDIS_PREFIX", DEFAULT_REDIS_PREFIX),
+        replicas=env_int(environ, "MARKET_GATEWAY_REPLICAS", 1, minimum=1, maximum=1000),
     )
 
 
-def parse_tunables(raw: Mapping[str, Any]) -> Tunables:
-    """Build Tunables from the parsed YAML (or its `market_gateway:` section, so one file
-    can serve all three services); raise ValueError naming a bad key."""
-    section = raw.get("market_gateway", raw)
-    if not isinstance(section, Mapping):
-        raise ValueError("market_gateway: must be a mapping")
-    raw = section
-    defaults = Tunables()
-    synthetic = _section(raw, "synthetic", allowed=("volatility_scale",))
-    providers = _section(raw, "providers", allowed=KNOWN_PROVIDERS)
-    disabled: set[str] = set()
-    for name in providers:
-        flags = _section(providers, name, allowed=("enabled",), path=f"providers.{name}")
-        enabled = flags.get("enabled", True)
-        if not isinstance(enabled, bool):
-            raise ValueError(f"providers.{name}.enabled: must be true or false, got {enabled!r}")
-        if not enabled:
-            disabled.add(name)
-    return Tunables(
-        quote_ttl_seconds=_number(raw, "quote_ttl_seconds", defaults.quote_ttl_seconds, 0, 3600),
-        off_hours_ttl_multiplier=_number(
-            raw, "off_hours_ttl_multiplier", defaults.off_hours_ttl_multiplier, 1, 100
-        ),
-        stream_interval_seconds=_number(
-            raw, "stream_interval_seconds", defaults.stream_interval_seconds, 0.05, 60
-        ),
-        synthetic_volatility_scale=_number(
-            synthetic,
-            "volatility_scale",
-            defaults.synthetic_volatility_scale,
-            0,
-            20,
-            path="synthetic.volatility_scale",
-        ),
-        disabled_providers=frozenset(disabled),
-    )
-
-
-def _section(
-    raw: Mapping[str, Any], key: str, *, allowed: tuple[str, ...], path: str | None = None
-) -> Mapping[str, Any]:
-    name = path or key
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{name}: must be a mapping, got {type(value).__name__}")
-    for inner in value:
-        if inner not in allowed:
-            raise ValueError(f"{name}.{inner}: unknown key (known: {', '.join(allowed)})")
-    return value
-
-
-def _number(
-    raw: Mapping[str, Any],
-    key: str,
-    default: float,
-    minimum: float,
-    maximum: float,
-    *,
-    path: str | None = None,
-) -> float:
-    name = path or key
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or not minimum <= number <= maximum:
-        raise ValueError(f"{name}: must be between {minimum} and {maximum}, got {value!r}")
-    return number
+def _redis_url(environ: Mapping[str, str]) -> str | None:
+    url = env_str(environ, "REDIS_URL")
+    if not url:
+        return None
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+    return url

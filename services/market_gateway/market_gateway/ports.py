@@ -2,14 +2,15 @@
 
 Provider adapters (adapters/<provider>/...) implement `QuoteSource`, AI adapters
 `SentimentSource`, WebSocket adapters `QuoteStream`; the exchange calendar implements
-`MarketCalendar`; tests pass fakes for all of them through `bootstrap()`.
+`MarketCalendar`; `resilience.TwoTierCache` implements `Cache`; tests pass fakes for all of
+them through `bootstrap()`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from market_gateway.domain import (
     AssetClass,
@@ -114,3 +115,36 @@ class MarketCalendar(Protocol):
     def sessions(self, start: datetime, end: datetime) -> list[TradingSession]:
         """Stock sessions overlapping [start, end), oldest first."""
         ...
+
+
+class CachedValue(Protocol):
+    """A value found in (or loaded through) the cache."""
+
+    @property
+    def value(self) -> Any: ...
+
+    @property
+    def status(self) -> str:
+        """ "hit" (fresh), "stale" (within its stale window) or "miss" (just loaded)."""
+        ...
+
+    @property
+    def age(self) -> float:
+        """Seconds since the value was stored."""
+        ...
+
+    @property
+    def tier(self) -> str:
+        """Where it was found: "l1" (this process), "l2" (shared) or "origin" (loaded)."""
+        ...
+
+
+class Cache(Protocol):
+    """Two tiers (in-process, then shared), TTLs from the gateway's policy, one load per key
+    at a time, stale-while-revalidate and stale-if-error (see resilience.cache)."""
+
+    async def get_or_load(self, key: str, loader: Callable[[], Awaitable[Any]]) -> CachedValue: ...
+
+    async def get(self, key: str) -> CachedValue | None: ...
+
+    async def set(self, key: str, value: Any) -> None: ...

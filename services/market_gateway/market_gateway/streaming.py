@@ -17,8 +17,9 @@ import json
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
-from market_gateway.domain import Gap, InvalidResumeToken, Quote, StreamEvent
+from market_gateway.domain import BackfillWindow, Gap, InvalidResumeToken, Quote, StreamEvent
 
 REPLAY_EVENTS = 256
 RETAINED_STREAMS = 64
@@ -83,13 +84,26 @@ class StreamLog:
         gap = Gap(first_missing, last_missing, why)
         return self._record(symbol, last_missing, gap=gap)
 
+    def backfilled_event(self, symbol: str, start: datetime, end: datetime) -> StreamEvent:
+        """A provider feed's gap was filled over REST; the next quote is sent whatever its
+        price."""
+        self._last_price.pop(symbol, None)
+        window = BackfillWindow(start, end)
+        return self._record(symbol, self.last_sequence(symbol) + 1, backfilled=window)
+
     def replay_event(self, event: StreamEvent) -> StreamEvent:
         """Re-issue an event of an earlier stream with this stream's resume token."""
         if event.quote is not None:
             self._last_price[event.symbol] = event.quote.price
         else:
             self._last_price.pop(event.symbol, None)
-        return self._record(event.symbol, event.sequence, quote=event.quote, gap=event.gap)
+        return self._record(
+            event.symbol,
+            event.sequence,
+            quote=event.quote,
+            gap=event.gap,
+            backfilled=event.backfilled,
+        )
 
     def continue_from(self, symbol: str, sequence: int, last_price: float | None = None) -> None:
         self._sequences[symbol] = sequence
@@ -115,11 +129,17 @@ class StreamLog:
         ]
 
     def _record(
-        self, symbol: str, sequence: int, *, quote: Quote | None = None, gap: Gap | None = None
+        self,
+        symbol: str,
+        sequence: int,
+        *,
+        quote: Quote | None = None,
+        gap: Gap | None = None,
+        backfilled: BackfillWindow | None = None,
     ) -> StreamEvent:
         self._sequences[symbol] = sequence
         token = encode_resume_token(self.stream_id, self._sequences)
-        event = StreamEvent(symbol, sequence, token, quote=quote, gap=gap)
+        event = StreamEvent(symbol, sequence, token, quote=quote, gap=gap, backfilled=backfilled)
         self._recent.append(event)
         return event
 

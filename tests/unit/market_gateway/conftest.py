@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -10,7 +11,7 @@ import pytest_asyncio
 from market_gateway.adapters.calendar import NyseCalendar
 from market_gateway.app import MarketGatewayApp
 from market_gateway.bootstrap import GatewayWiring, bootstrap
-from market_gateway.config import Settings, load_settings
+from market_gateway.config import Settings, Tunables, load_settings, parse_tunables
 from service_runtime.clock import FakeClock
 
 from .fakes import FakeQuoteSource
@@ -40,11 +41,21 @@ def source(clock: FakeClock) -> FakeQuoteSource:
     return FakeQuoteSource(clock, PRICES)
 
 
+def unit_tunables(**raw: object) -> Tunables:
+    """Defaults, except that micro-batches go out at once: the window would advance the
+    FakeClock (and so every quote's time) by its length."""
+    return parse_tunables({"batching": {"window_seconds": 0}, **raw})
+
+
 @pytest_asyncio.fixture
 async def wiring(
     settings: Settings, clock: FakeClock, source: FakeQuoteSource, nyse: NyseCalendar
-) -> GatewayWiring:
-    return await bootstrap(settings, clock=clock, source=source, calendar=nyse)
+) -> AsyncIterator[GatewayWiring]:
+    wired = await bootstrap(
+        settings, clock=clock, source=source, calendar=nyse, tunables=unit_tunables()
+    )
+    yield wired
+    await wired.exit_stack.aclose()
 
 
 @pytest.fixture

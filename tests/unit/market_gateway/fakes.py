@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime, timedelta
 
 from market_gateway.domain import (
     Bar,
+    FeedEvent,
     ProviderUnavailable,
     Quote,
+    Sentiment,
     Symbol,
     Timeframe,
     UnknownSymbol,
@@ -31,6 +33,7 @@ class FakeQuoteSource:
         self.overrides: dict[str, Quote] = {}  # symbol -> quote to return verbatim
         self.hang = asyncio.Event()  # set hanging=True to block until released
         self.hanging = False
+        self.bar_count = 3  # bars answered per get_bars (at most `limit`)
 
     @property
     def name(self) -> str:
@@ -70,11 +73,12 @@ class FakeQuoteSource:
             )
             - width
         )
-        count = min(limit, 3)
-        return [
+        count = min(limit, self.bar_count)
+        bars = [
             Bar(last_start - width * (count - 1 - i), price, price + 1, price - 1, price, 10.0)
             for i in range(count)
         ]
+        return [b for b in bars if start is None or b.start_time >= start]
 
     async def _behave(self) -> None:
         if self.latency_seconds:
@@ -112,3 +116,62 @@ class SteppedClock(FakeClock):
 
 def minutes(count: float) -> timedelta:
     return timedelta(minutes=count)
+
+
+class FakeSentimentSource:
+    """An AI provider with a fixed verdict per symbol (score and confidence)."""
+
+    def __init__(
+        self, clock: FakeClock, name: str, *, score: float = 0.3, confidence: float = 0.6
+    ) -> None:
+        self._clock = clock
+        self._name = name
+        self.score = score
+        self.confidence = confidence
+        self.calls: list[str] = []
+        self.failure: Exception | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    async def get_sentiment(self, symbol: Symbol) -> Sentiment:
+        self.calls.append(symbol.canonical)
+        await asyncio.sleep(0)
+        if self.failure is not None:
+            raise self.failure
+        return Sentiment(
+            symbol=symbol.canonical,
+            score=self.score,
+            confidence=self.confidence,
+            rationale=f"{self._name} thinks so",
+            provider=self._name,
+            model="fake-model",
+            time=self._clock.now(),
+            cost_usd=0.001,
+        )
+
+
+class FakeQuoteStream:
+    """A provider feed the test drives: `push` events; `fail` ends it with an error."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self.subscriptions: list[list[str]] = []
+        self._queue: asyncio.Queue[FeedEvent | Exception] = asyncio.Queue()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def push(self, *events: FeedEvent | Exception) -> None:
+        for event in events:
+            self._queue.put_nowait(event)
+
+    async def events(self, symbols: Sequence[Symbol]) -> AsyncIterator[FeedEvent]:
+        self.subscriptions.append([s.canonical for s in symbols])
+        while True:
+            event = await self._queue.get()
+            if isinstance(event, Exception):
+                raise event
+            yield event

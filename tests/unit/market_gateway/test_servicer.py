@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -15,11 +16,19 @@ from argo.marketdata.v1 import marketdata_pb2 as pb
 from argo.marketdata.v1 import marketdata_pb2_grpc
 from market_gateway.adapters.calendar import NyseCalendar
 from market_gateway.bootstrap import GatewayWiring, bootstrap
-from market_gateway.config import Settings
+from market_gateway.config import Settings, Tunables
+from market_gateway.domain import RateLimited
 from service_runtime.grpc_errors import field_violations
 
-from .conftest import IN_SESSION, PRICES
+from .conftest import IN_SESSION, PRICES, unit_tunables
 from .fakes import FakeQuoteSource, SteppedClock, unavailable
+
+
+def stepped_tunables() -> Tunables:
+    """A SteppedClock blocks every sleep until released: no micro-batch windows, and no
+    stale-while-revalidate (a stale quote's refresh would land one step later)."""
+    return unit_tunables(optimizations={"batching": False}, ttl={"stale_while_revalidate_ratio": 0})
+
 
 if TYPE_CHECKING:
     from argo.marketdata.v1.marketdata_pb2_grpc import MarketGatewayAsyncStub as Stub
@@ -87,7 +96,7 @@ async def test_get_quotes_maps_quotes_and_per_symbol_errors(stub: Stub) -> None:
     ("request_", "fields"),
     [
         (pb.GetQuotesRequest(), ["symbols"]),
-        (pb.GetQuotesRequest(symbols=["AAPL"] * 501), ["symbols"]),
+        (pb.GetQuotesRequest(symbols=["AAPL"] * 1001), ["symbols"]),
         (
             pb.GetQuotesRequest(symbols=["AAPL", "MSFT", "$$$", "X" * 40]),
             ["symbols[2]", "symbols[3]"],
@@ -103,13 +112,32 @@ async def test_bad_quote_requests_are_invalid_argument_with_field_paths(
     assert [f for f, _ in field_violations(error)] == fields
 
 
+async def test_a_thousand_symbols_are_accepted(stub: Stub) -> None:
+    symbols = [f"{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(500)] * 2
+    reply = await stub.GetQuotes(pb.GetQuotesRequest(symbols=symbols), timeout=5)
+    assert len(reply.errors) == 500 and not reply.quotes  # unknown to the fake, one each
+
+
 async def test_nothing_served_because_of_a_quota_is_unavailable_with_retry_pushback(
     stub: Stub, source: FakeQuoteSource
 ) -> None:
-    source.failure = unavailable(retry_after=1.5)
+    source.failure = RateLimited("fake: quota spent", retry_after=1.5)
     error = await rpc_error(stub.GetQuotes(pb.GetQuotesRequest(symbols=["AAPL"]), timeout=5))
-    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert error.code() == grpc.StatusCode.UNAVAILABLE and "quota" in (error.details() or "")
     assert ("retry-after-ms", "1500") in tuple(error.trailing_metadata() or ())
+    again = await rpc_error(stub.GetQuotes(pb.GetQuotesRequest(symbols=["MSFT"]), timeout=5))
+    assert len(source.quote_calls) == 1  # the pushback paused the provider: no second call
+    (pushback,) = [v for k, v in again.trailing_metadata() or () if k == "retry-after-ms"]
+    assert 0 < int(pushback) <= 1500
+
+
+async def test_an_outage_without_a_quota_is_unavailable_without_pushback(
+    stub: Stub, source: FakeQuoteSource
+) -> None:
+    source.failure = unavailable()
+    error = await rpc_error(stub.GetQuotes(pb.GetQuotesRequest(symbols=["AAPL"]), timeout=5))
+    assert error.code() == grpc.StatusCode.UNAVAILABLE and "down" in (error.details() or "")
+    assert not [k for k, _ in error.trailing_metadata() or () if k == "retry-after-ms"]
 
 
 async def test_only_unknown_symbols_is_an_answer_not_an_outage(stub: Stub) -> None:
@@ -121,8 +149,12 @@ async def test_a_slow_provider_is_cut_at_the_callers_deadline(
     stub: Stub, source: FakeQuoteSource
 ) -> None:
     source.hanging = True
-    error = await rpc_error(stub.GetQuotes(pb.GetQuotesRequest(symbols=["AAPL"]), timeout=0.2))
-    assert error.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    started = time.monotonic()
+    error = await rpc_error(stub.GetQuotes(pb.GetQuotesRequest(symbols=["AAPL"]), timeout=0.5))
+    assert time.monotonic() - started < 0.5
+    # the upstream call ended just before the caller's deadline, so the answer says why
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "deadline" in (error.details() or "")
 
 
 async def test_bad_bar_requests_report_every_violation(stub: Stub) -> None:
@@ -143,8 +175,8 @@ async def test_bars_of_an_unknown_symbol_are_not_found(stub: Stub) -> None:
 async def test_bars_from_the_synthetic_market_end_to_end(
     settings: Settings, nyse: NyseCalendar
 ) -> None:
-    clock = SteppedClock(IN_SESSION)
-    wiring = await bootstrap(settings, clock=clock, calendar=nyse)  # the real synthetic source
+    clock = SteppedClock(IN_SESSION)  # the real synthetic source; nothing may sleep
+    wiring = await bootstrap(settings, clock=clock, calendar=nyse, tunables=stepped_tunables())
     async with serving(wiring) as stub:
         request = pb.GetBarsRequest(symbol="btcusd", timeframe=pb.TIMEFRAME_FIVE_MINUTES, limit=12)
         reply = await stub.GetBars(request, timeout=5)
@@ -157,18 +189,21 @@ async def test_bars_from_the_synthetic_market_end_to_end(
     assert reply.age_ms == 0 and reply.cache_status == pb.CACHE_STATUS_MISS
 
 
-async def test_sentiment_validates_then_says_which_issue_adds_it(stub: Stub) -> None:
+async def test_sentiment_without_an_ai_provider_is_unavailable_saying_why(stub: Stub) -> None:
     error = await rpc_error(stub.GetSentiment(pb.GetSentimentRequest(symbol=""), timeout=5))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert [f for f, _ in field_violations(error)] == ["symbol"]
     error = await rpc_error(stub.GetSentiment(pb.GetSentimentRequest(symbol="AAPL"), timeout=5))
-    assert error.code() == grpc.StatusCode.UNIMPLEMENTED and "#4" in (error.details() or "")
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert "XAI_API_KEY" in (error.details() or "")
 
 
 async def test_provider_status_lists_the_provider(stub: Stub) -> None:
     await stub.GetQuotes(pb.GetQuotesRequest(symbols=["AAPL"]), timeout=5)
     reply = await stub.GetProviderStatus(pb.GetProviderStatusRequest(), timeout=5)
-    (status,) = reply.providers
+    (status,) = [p for p in reply.providers if p.name == "fake"]
+    unconfigured = [p for p in reply.providers if p.name != "fake"]
+    assert unconfigured and all(p.breaker_state == pb.BREAKER_STATE_DISABLED for p in unconfigured)
     assert (status.name, status.enabled, status.breaker_state) == (
         "fake",
         True,
@@ -182,7 +217,9 @@ async def test_provider_status_lists_the_provider(stub: Stub) -> None:
 async def stepped(settings: Settings, nyse: NyseCalendar) -> GatewayWiring:
     clock = SteppedClock(IN_SESSION)
     source = FakeQuoteSource(clock, PRICES)
-    wiring = await bootstrap(settings, clock=clock, source=source, calendar=nyse)
+    wiring = await bootstrap(
+        settings, clock=clock, source=source, calendar=nyse, tunables=stepped_tunables()
+    )
     wiring.source = source  # type: ignore[attr-defined]
     wiring.clock = clock  # type: ignore[attr-defined]
     return wiring
@@ -229,15 +266,8 @@ async def test_streams_end_unavailable_when_the_gateway_shuts_down(stepped: Gate
         call = stub.StreamQuotes(pb.StreamQuotesRequest(symbols=["AAPL"]))
         assert (await call.read()).sequence == 1
         await eventually(lambda: clock.sleepers == 1)
-        (shutdown_watch,) = stepped.background
-
-        async def watch() -> None:
-            await shutdown_watch()
-
-        watcher = asyncio.create_task(watch())
-        await asyncio.sleep(0)
-        watcher.cancel()  # what the runtime does when it starts shutting down
-        await asyncio.gather(watcher, return_exceptions=True)
+        assert stepped.on_shutdown is not None
+        await stepped.on_shutdown()  # what the runtime does when it starts shutting down
         clock.release()
         error = await rpc_error(call.read())
     assert error.code() == grpc.StatusCode.UNAVAILABLE and "resume_token" in (error.details() or "")

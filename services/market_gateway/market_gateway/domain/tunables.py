@@ -84,7 +84,9 @@ class QuotaSettings:
 
 @dataclass(frozen=True, slots=True)
 class ProviderTuning:
-    enabled: bool = True
+    """Per provider: USD per upstream call (AI calls are priced per token) and its quota;
+    `providers.<name>.enabled: false` lands in `Tunables.disabled_providers`."""
+
     price_per_call_usd: float = 0.0
     quota: QuotaSettings = QuotaSettings()
 
@@ -178,7 +180,7 @@ class Tunables:
         return self.providers.get(name) or ProviderTuning()
 
     def enabled(self, name: str) -> bool:
-        return name not in self.disabled_providers and self.provider(name).enabled
+        return name not in self.disabled_providers
 
     def with_optimizations(self, **switches: bool) -> Tunables:
         return replace(self, optimizations=replace(self.optimizations, **switches))

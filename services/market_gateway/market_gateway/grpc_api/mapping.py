@@ -15,6 +15,7 @@ from market_gateway.domain import (
     ErrorReason,
     ProviderStatus,
     Quote,
+    Sentiment,
     StreamEvent,
     SymbolError,
     Timeframe,
@@ -130,7 +131,28 @@ def stream_event_to_pb(event: StreamEvent) -> pb.StreamQuotesResponse:
         message.gap.CopyFrom(
             pb.Gap(from_sequence=gap.from_sequence, to_sequence=gap.to_sequence, reason=gap.reason)
         )
+    elif event.backfilled is not None:
+        window = event.backfilled
+        message.backfilled.CopyFrom(
+            pb.Backfilled(
+                from_time=timestamp_to_pb(window.start), to_time=timestamp_to_pb(window.end)
+            )
+        )
     return message
+
+
+def sentiment_to_pb(verdict: Sentiment) -> pb.GetSentimentResponse:
+    return pb.GetSentimentResponse(
+        symbol=verdict.symbol,
+        score=verdict.score,
+        confidence=verdict.confidence,
+        rationale=verdict.rationale,
+        citations=list(verdict.citations),
+        provider=verdict.provider,
+        time=timestamp_to_pb(verdict.time),
+        cache_status=CACHE_STATUS_TO_PB[verdict.cache_status],
+        age_ms=verdict.age_ms,
+    )
 
 
 def provider_status_to_pb(status: ProviderStatus) -> pb.ProviderStatus:

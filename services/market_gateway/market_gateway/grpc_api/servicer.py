@@ -16,7 +16,9 @@ from market_gateway.grpc_api.errors import abort_for_error
 from service_runtime.grpc_errors import abort_invalid_argument
 
 SERVICE_NAME = "argo.marketdata.v1.MarketGateway"
-SENTIMENT_UNIMPLEMENTED = "sentiment providers arrive with the market-gateway issue #4"
+# Leave the app this much of the caller's time to answer with what it has (partial results,
+# per-symbol errors) before the caller's deadline passes.
+ANSWER_MARGIN_SECONDS = 0.05
 
 
 class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
@@ -31,7 +33,7 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         try:
             async with _deadline(context):
                 quotes, errors = await self._app.get_quotes(
-                    list(request.symbols), request.max_age_ms
+                    list(request.symbols), request.max_age_ms, time_left=_time_left(context)
                 )
             if not quotes and any(error.retryable for error in errors):
                 raise _nothing_served(errors)
@@ -49,7 +51,12 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         try:
             async with _deadline(context):
                 series = await self._app.get_bars(
-                    request.symbol, timeframe, limit=request.limit, start=start, end=end
+                    request.symbol,
+                    timeframe,
+                    limit=request.limit,
+                    start=start,
+                    end=end,
+                    time_left=_time_left(context),
                 )
         except Exception as e:
             await abort_for_error(context, e)
@@ -60,8 +67,14 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
     ) -> pb.GetSentimentResponse:
         if violations := validation.sentiment_request(request):
             await abort_invalid_argument(context, violations)
-        await context.abort(grpc.StatusCode.UNIMPLEMENTED, SENTIMENT_UNIMPLEMENTED)
-        raise AssertionError("abort returned")  # pragma: no cover
+        try:
+            async with _deadline(context):
+                verdict = await self._app.get_sentiment(
+                    request.symbol, time_left=_time_left(context)
+                )
+        except Exception as e:
+            await abort_for_error(context, e)
+        return mapping.sentiment_to_pb(verdict)
 
     async def StreamQuotes(
         self, request: pb.StreamQuotesRequest, context: grpc.aio.ServicerContext
@@ -85,7 +98,7 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
     async def GetProviderStatus(
         self, request: pb.GetProviderStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetProviderStatusResponse:
-        statuses = self._app.provider_status()
+        statuses = await self._app.provider_status()
         return pb.GetProviderStatusResponse(
             providers=[mapping.provider_status_to_pb(status) for status in statuses]
         )
@@ -94,6 +107,14 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
 def _deadline(context: grpc.aio.ServicerContext) -> asyncio.Timeout:
     """A timeout at the caller's deadline (none when the caller set none)."""
     return asyncio.timeout(context.time_remaining())
+
+
+def _time_left(context: grpc.aio.ServicerContext) -> float | None:
+    """The caller's remaining time minus a margin to answer in (None: no deadline)."""
+    remaining: float | None = context.time_remaining()
+    if remaining is None:
+        return None
+    return max(remaining - min(ANSWER_MARGIN_SECONDS, remaining * 0.1), 0.0)
 
 
 def _nothing_served(errors: list[SymbolError]) -> ProviderUnavailable:

@@ -115,13 +115,15 @@ async def test_ai_clients_post_to_each_providers_chat_endpoint() -> None:
 
 
 @pytest.mark.asyncio
-async def test_bootstrap_serves_the_first_enabled_provider() -> None:
+async def test_bootstrap_serves_the_enabled_providers_then_the_synthetic_fallback() -> None:
     wiring = await bootstrap(
         load_settings({"ALPHAVANTAGE_API_KEY": "av"}), clock=FakeClock(IN_SESSION)
     )
     try:
-        assert [s.name for s in wiring.app.provider_status()] == ["alphavantage"]
+        assert [p.name for p in wiring.app.router.quotes()] == ["alphavantage", "synthetic"]
         assert [s.name for s in wiring.sources.quotes] == ["alphavantage"]
+        enabled = [s.name for s in await wiring.app.provider_status() if s.enabled]
+        assert enabled == ["alphavantage", "synthetic"]
     finally:
         await wiring.exit_stack.aclose()
 
@@ -129,8 +131,12 @@ async def test_bootstrap_serves_the_first_enabled_provider() -> None:
 @pytest.mark.asyncio
 async def test_bootstrap_without_providers_serves_the_synthetic_market() -> None:
     wiring = await bootstrap(load_settings({}), clock=FakeClock(IN_SESSION))
-    assert [s.name for s in wiring.app.provider_status()] == ["synthetic"]
+    assert [p.name for p in wiring.app.router.quotes()] == ["synthetic"]
+    statuses = await wiring.app.provider_status()
+    assert [s.name for s in statuses if s.enabled] == ["synthetic"]
+    assert {s.name for s in statuses if not s.enabled} >= {"polygon", "xai"}
     assert wiring.sources.quotes == [] and wiring.sources.sentiment is None
+    await wiring.exit_stack.aclose()
 
 
 @pytest.mark.asyncio

@@ -1,11 +1,13 @@
 """What the AI calls cost: tokens and USD per provider, in memory and as Prometheus counters.
 
 Every completed call is recorded — also when its content is not a usable verdict, since
-the tokens were spent either way.
+the tokens were spent either way. Listeners (the gateway's own cost ledger, which counts
+`argo_market_gateway_cost_usd_total` for every provider) hear of each spend.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import Counter
@@ -35,6 +37,11 @@ class CostTotals:
 class CostLedger:
     def __init__(self) -> None:
         self._totals: dict[str, CostTotals] = {}
+        self._listeners: list[Callable[[str, float], None]] = []
+
+    def add_listener(self, listener: Callable[[str, float], None]) -> None:
+        """`listener(provider, cost_usd)` is called for every recorded call."""
+        self._listeners.append(listener)
 
     def record(self, provider: str, usage: TokenUsage, cost_usd: float) -> None:
         totals = self._totals.setdefault(provider, CostTotals())
@@ -46,6 +53,8 @@ class CostLedger:
         AI_TOKENS.labels(provider, "completion").inc(usage.completion_tokens)
         AI_TOKENS.labels(provider, "reasoning").inc(usage.reasoning_tokens)
         AI_COST.labels(provider).inc(cost_usd)
+        for listener in self._listeners:
+            listener(provider, cost_usd)
 
     def totals(self, provider: str) -> CostTotals:
         """A copy of one provider's totals (zeros before its first call)."""

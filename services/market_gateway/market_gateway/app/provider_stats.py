@@ -1,7 +1,8 @@
 """Per-provider call statistics: totals since start and latency over a bounded window.
 
 Also feeds the shared Prometheus metrics (argo_data_source_*), so the numbers an operator
-scrapes and the ones GetProviderStatus returns come from the same measurements.
+scrapes and the ones GetProviderStatus returns come from the same measurements. Only calls
+that went upstream count: a call refused by the breaker or the limiter is not one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import TypeVar
 
 from opentelemetry import trace
 
-from market_gateway.domain import BreakerState, ProviderStatus, ProviderUnavailable
+from market_gateway.domain import ProviderUnavailable, RateLimited, UnknownSymbol
 from market_gateway.ports import Clock
 from observability.metrics import DATA_SOURCE_LATENCY, DATA_SOURCE_REQUESTS, DATA_SOURCE_STATUS
 
@@ -32,16 +33,26 @@ class ProviderStats:
         self._clock = clock
         self._latencies: deque[float] = deque(maxlen=window)
 
-    async def call(self, operation: str, call: Awaitable[T]) -> T:
+    async def call(self, operation: str, call: Awaitable[T], *, cost_usd: float = 0.0) -> T:
         """Await one upstream call in a span, timing it and recording the outcome."""
         started = self._clock.monotonic()
-        attributes = {"provider": self.name, "operation": operation}
+        attributes: dict[str, str | float] = {
+            "provider": self.name,
+            "operation": operation,
+            "argo.cost_usd": cost_usd,
+        }
         with tracer.start_as_current_span(f"{self.name}.{operation}", attributes=attributes):
             try:
                 result = await call
+            except UnknownSymbol:  # an answer, not a failure of the provider
+                self.record(self._clock.monotonic() - started)
+                raise
             except ProviderUnavailable as e:
                 elapsed = self._clock.monotonic() - started
-                self.record(elapsed, error=str(e), rate_limited=e.retry_after is not None)
+                self.record(elapsed, error=str(e), rate_limited=isinstance(e, RateLimited))
+                raise
+            except TimeoutError:
+                self.record(self._clock.monotonic() - started, error="no answer in time")
                 raise
             except Exception as e:
                 self.record(self._clock.monotonic() - started, error=repr(e))
@@ -66,21 +77,6 @@ class ProviderStats:
 
     def set_usable(self, usable: bool) -> None:
         DATA_SOURCE_STATUS.labels(source=self.name).set(1 if usable else 0)
-
-    def status(self, *, enabled: bool) -> ProviderStatus:
-        """This provider as GetProviderStatus reports it (no breaker or limiter yet)."""
-        return ProviderStatus(
-            name=self.name,
-            enabled=enabled,
-            breaker_state=BreakerState.CLOSED if enabled else BreakerState.DISABLED,
-            limiter_remaining=-1.0,
-            latency_p50_ms=self.latency_ms(0.50),
-            latency_p99_ms=self.latency_ms(0.99),
-            calls_total=self.calls_total,
-            errors_total=self.errors_total,
-            cost_usd_total=0.0,
-            last_error=self.last_error,
-        )
 
     def latency_ms(self, quantile: float) -> float:
         """Nearest-rank quantile of the recent window in milliseconds; 0 with no calls."""

@@ -1,0 +1,66 @@
+"""The caller's deadline, carried to every upstream call of a request.
+
+The servicer passes `context.time_remaining()`; `deadline_scope` turns it into an absolute
+instant on the app clock's monotonic scale (what the resilience pipeline takes as
+`deadline`) and keeps it in a context variable, so it reaches provider calls without being
+threaded through every signature. Tasks copy the context when they are created, so a
+micro-batch or single flight started by a request runs under that request's deadline (the
+first caller's, when several share one flight). Without a caller deadline, one upstream call
+is bounded by `resilience.upstream_timeout_seconds`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from market_gateway.ports import Clock
+
+_DEADLINE: ContextVar[float | None] = ContextVar("market_gateway_deadline", default=None)
+
+
+@contextmanager
+def deadline_scope(clock: Clock, timeout_seconds: float | None) -> Iterator[float | None]:
+    """Within the block, upstream calls end by `timeout_seconds` from now (None: no bound
+    besides an outer scope's)."""
+    deadline = None if timeout_seconds is None else clock.monotonic() + max(timeout_seconds, 0)
+    outer = _DEADLINE.get()
+    if outer is not None and (deadline is None or outer < deadline):
+        deadline = outer
+    token = _DEADLINE.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _DEADLINE.reset(token)
+
+
+@contextmanager
+def detached() -> Iterator[None]:
+    """Background work (a stale-while-revalidate refresh) outlives the request that started
+    it: within the block no request deadline applies."""
+    token = _DEADLINE.set(None)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def current_deadline() -> float | None:
+    """The absolute monotonic deadline of the request being served, if it has one."""
+    return _DEADLINE.get()
+
+
+def call_deadline(clock: Clock, upstream_timeout: float) -> float:
+    """The deadline of one upstream call: the request's, never later than the timeout."""
+    bound = clock.monotonic() + upstream_timeout
+    deadline = _DEADLINE.get()
+    return bound if deadline is None else min(deadline, bound)
+
+
+def seconds_left(clock: Clock, deadline: float | None) -> float:
+    """Seconds until `deadline` (>= 0); infinity without one."""
+    if deadline is None:
+        return math.inf
+    return max(deadline - clock.monotonic(), 0.0)

@@ -1,0 +1,41 @@
+"""Request limits and the parsing every use case starts with."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from market_gateway.domain import InvalidRequest, InvalidSymbol, Symbol, parse_symbol
+
+MAX_SYMBOLS = 1000
+MAX_BARS = 5000
+DEFAULT_BARS = 100
+
+
+def distinct(symbols: Sequence[str]) -> dict[str, tuple[Symbol, str]]:
+    """Canonical symbol -> (parsed, first spelling), in order of first mention."""
+    if not symbols:
+        raise InvalidRequest("symbols", "at least one symbol is required")
+    if len(symbols) > MAX_SYMBOLS:
+        raise InvalidRequest("symbols", f"at most {MAX_SYMBOLS} symbols per request")
+    wanted: dict[str, tuple[Symbol, str]] = {}
+    for index, raw in enumerate(symbols):
+        try:
+            symbol = parse_symbol(raw)
+        except InvalidSymbol as e:
+            raise InvalidSymbol(raw, e.reason, field=f"symbols[{index}]") from None
+        wanted.setdefault(symbol.canonical, (symbol, raw))
+    return wanted
+
+
+def check_bars_request(limit: int, start: datetime | None, end: datetime | None) -> None:
+    if limit < 0:
+        raise InvalidRequest("limit", "must be >= 0")
+    if limit > MAX_BARS:
+        raise InvalidRequest("limit", f"must be at most {MAX_BARS}")
+    if start is not None and end is not None and start >= end:
+        raise InvalidRequest("end_time", "must be after start_time")
+
+
+def age_ms(now: datetime, then: datetime) -> int:
+    return max(int((now - then).total_seconds() * 1000), 0)
