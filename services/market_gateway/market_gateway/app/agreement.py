@@ -20,6 +20,7 @@ from __future__ import annotations
 import statistics
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -78,6 +79,13 @@ class AgreementTracker:
         PROVIDER_DEMOTED.labels(provider=provider).set(0)
         log.info("provider_restored", provider=provider)
         return False
+
+    def demoted_until(self, provider: str) -> datetime | None:
+        """When the provider's demotion ends (wall time), None when it is not demoted."""
+        if not self.demoted(provider):
+            return None
+        left = self._demoted_until[provider] - self._clock.monotonic()
+        return self._clock.now() + timedelta(seconds=left)
 
     def judge(self, symbol: str, answers: Mapping[str, Quote]) -> Consensus | None:
         """Record what several providers said about one symbol; strike the outliers."""

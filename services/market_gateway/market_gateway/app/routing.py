@@ -10,7 +10,7 @@ breaker is open stays in the order: its guard refuses at once and the caller fai
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from market_gateway.app.agreement import AgreementTracker
@@ -137,7 +137,13 @@ class Router:
     async def statuses(self) -> list[ProviderStatus]:
         """Every configured provider, then every known one without credentials."""
         tunables = self._tunables()
-        found = [await g.status(enabled=tunables.enabled(g.name)) for g in self.guards]
+        found = [
+            replace(
+                await g.status(enabled=tunables.enabled(g.name)),
+                demoted_until=self._agreement.demoted_until(g.name),
+            )
+            for g in self.guards
+        ]
         names = {status.name for status in found}
         for name in self._known:
             if name not in names:

@@ -195,6 +195,7 @@ class ProviderStatus:
     cost_usd_total: float
     last_error: str = ""
     paused_until: datetime | None = None
+    demoted_until: datetime | None = None
 
 
 def validate_quote(quote: Quote, now: datetime, *, max_skew: timedelta) -> Quote:

@@ -170,4 +170,6 @@ def provider_status_to_pb(status: ProviderStatus) -> pb.ProviderStatus:
     )
     if status.paused_until is not None:
         message.paused_until.CopyFrom(timestamp_to_pb(status.paused_until))
+    if status.demoted_until is not None:
+        message.demoted_until.CopyFrom(timestamp_to_pb(status.demoted_until))
     return message

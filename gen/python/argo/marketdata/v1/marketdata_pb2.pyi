@@ -252,7 +252,7 @@ Global___SymbolError: _TypeAlias = SymbolError  # noqa: Y015
 
 @_typing.final
 class GetQuotesRequest(_message.Message):
-    """GetQuotesRequest asks for the latest quotes of up to 500 symbols."""
+    """GetQuotesRequest asks for the latest quotes of up to 1,000 symbols."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -264,7 +264,7 @@ class GetQuotesRequest(_message.Message):
     """
     @_builtins.property
     def symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Symbols to quote; 1..500 entries, each 1..32 characters. Duplicates are served once."""
+        """Symbols to quote; 1..1000 entries, each 1..32 characters. Duplicates are served once."""
 
     def __init__(
         self,
@@ -536,7 +536,7 @@ class StreamQuotesRequest(_message.Message):
     """Opaque token from a previous StreamQuotesResponse; empty starts fresh."""
     @_builtins.property
     def symbols(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Symbols to follow; 1..500 entries."""
+        """Symbols to follow; 1..1000 entries."""
 
     def __init__(
         self,
@@ -696,6 +696,7 @@ class ProviderStatus(_message.Message):
     COST_USD_TOTAL_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     PAUSED_UNTIL_FIELD_NUMBER: _builtins.int
+    DEMOTED_UNTIL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Provider name, e.g. "polygon", "synthetic"."""
     enabled: _builtins.bool
@@ -720,6 +721,12 @@ class ProviderStatus(_message.Message):
     def paused_until(self) -> _timestamp_pb2.Timestamp:
         """When a provider-imposed pause (429, Retry-After) ends; unset when not paused."""
 
+    @_builtins.property
+    def demoted_until(self) -> _timestamp_pb2.Timestamp:
+        """While the provider's prices keep disagreeing with the other providers' consensus it
+        is demoted (asked after the others) until this instant; unset when not demoted.
+        """
+
     def __init__(
         self,
         *,
@@ -734,10 +741,11 @@ class ProviderStatus(_message.Message):
         cost_usd_total: _builtins.float = ...,
         last_error: _builtins.str = ...,
         paused_until: _timestamp_pb2.Timestamp | None = ...,
+        demoted_until: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["paused_until", b"paused_until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["demoted_until", b"demoted_until", "paused_until", b"paused_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaker_state", b"breaker_state", "calls_total", b"calls_total", "cost_usd_total", b"cost_usd_total", "enabled", b"enabled", "errors_total", b"errors_total", "last_error", b"last_error", "latency_p50_ms", b"latency_p50_ms", "latency_p99_ms", b"latency_p99_ms", "limiter_remaining", b"limiter_remaining", "name", b"name", "paused_until", b"paused_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["breaker_state", b"breaker_state", "calls_total", b"calls_total", "cost_usd_total", b"cost_usd_total", "demoted_until", b"demoted_until", "enabled", b"enabled", "errors_total", b"errors_total", "last_error", b"last_error", "latency_p50_ms", b"latency_p50_ms", "latency_p99_ms", b"latency_p99_ms", "limiter_remaining", b"limiter_remaining", "name", b"name", "paused_until", b"paused_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

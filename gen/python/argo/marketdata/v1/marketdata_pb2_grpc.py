@@ -93,8 +93,9 @@ class MarketGatewayServicer:
     def GetQuotes(self, request, context):
         """GetQuotes returns the latest quote for each requested symbol in one call.
         A symbol that cannot be served is reported in `errors` instead of failing the
-        whole call. Errors: INVALID_ARGUMENT (no symbols, more than 500, or a symbol
-        that is not a valid ticker); UNAVAILABLE when no symbol could be served.
+        whole call. Errors: INVALID_ARGUMENT (no symbols, more than 1,000, or a symbol
+        that is not a valid ticker); UNAVAILABLE when no symbol could be served (with a
+        "retry-after-ms" trailer when provider quotas are the cause).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -103,17 +104,20 @@ class MarketGatewayServicer:
     def GetBars(self, request, context):
         """GetBars returns OHLCV bars for one symbol, oldest first. Either `limit` (the
         most recent N bars) or a `start_time`/`end_time` window selects them.
-        Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified, limit out of range,
-        start after end); NOT_FOUND (unknown symbol); UNAVAILABLE.
+        Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified or unknown, negative
+        or too large limit, start not before end); NOT_FOUND (unknown symbol); UNAVAILABLE.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetSentiment(self, request, context):
-        """GetSentiment returns an AI provider's opinion of a symbol.
-        Errors: INVALID_ARGUMENT; UNAVAILABLE when no sentiment provider is enabled or
-        all of them failed; UNIMPLEMENTED in builds without sentiment providers.
+        """GetSentiment returns an AI provider's opinion of a symbol (the first usable or
+        the most confident verdict of the enabled AI providers, as the gateway is
+        configured). Errors: INVALID_ARGUMENT; UNAVAILABLE when no AI provider is enabled
+        (the message says how to enable one) or all of them failed (with a
+        "retry-after-ms" trailer when their quotas are the cause). Gateways built before
+        sentiment providers existed answered UNIMPLEMENTED; clients may treat both alike.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

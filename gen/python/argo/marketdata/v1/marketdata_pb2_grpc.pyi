@@ -49,19 +49,23 @@ class MarketGatewayStub:
     GetQuotes: _grpc.UnaryUnaryMultiCallable[_marketdata_pb2.GetQuotesRequest, _marketdata_pb2.GetQuotesResponse]
     """GetQuotes returns the latest quote for each requested symbol in one call.
     A symbol that cannot be served is reported in `errors` instead of failing the
-    whole call. Errors: INVALID_ARGUMENT (no symbols, more than 500, or a symbol
-    that is not a valid ticker); UNAVAILABLE when no symbol could be served.
+    whole call. Errors: INVALID_ARGUMENT (no symbols, more than 1,000, or a symbol
+    that is not a valid ticker); UNAVAILABLE when no symbol could be served (with a
+    "retry-after-ms" trailer when provider quotas are the cause).
     """
     GetBars: _grpc.UnaryUnaryMultiCallable[_marketdata_pb2.GetBarsRequest, _marketdata_pb2.GetBarsResponse]
     """GetBars returns OHLCV bars for one symbol, oldest first. Either `limit` (the
     most recent N bars) or a `start_time`/`end_time` window selects them.
-    Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified, limit out of range,
-    start after end); NOT_FOUND (unknown symbol); UNAVAILABLE.
+    Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified or unknown, negative
+    or too large limit, start not before end); NOT_FOUND (unknown symbol); UNAVAILABLE.
     """
     GetSentiment: _grpc.UnaryUnaryMultiCallable[_marketdata_pb2.GetSentimentRequest, _marketdata_pb2.GetSentimentResponse]
-    """GetSentiment returns an AI provider's opinion of a symbol.
-    Errors: INVALID_ARGUMENT; UNAVAILABLE when no sentiment provider is enabled or
-    all of them failed; UNIMPLEMENTED in builds without sentiment providers.
+    """GetSentiment returns an AI provider's opinion of a symbol (the first usable or
+    the most confident verdict of the enabled AI providers, as the gateway is
+    configured). Errors: INVALID_ARGUMENT; UNAVAILABLE when no AI provider is enabled
+    (the message says how to enable one) or all of them failed (with a
+    "retry-after-ms" trailer when their quotas are the cause). Gateways built before
+    sentiment providers existed answered UNIMPLEMENTED; clients may treat both alike.
     """
     StreamQuotes: _grpc.UnaryStreamMultiCallable[_marketdata_pb2.StreamQuotesRequest, _marketdata_pb2.StreamQuotesResponse]
     """StreamQuotes streams quote events for the requested symbols until the caller
@@ -96,19 +100,23 @@ class MarketGatewayAsyncStub(MarketGatewayStub):
     GetQuotes: _aio.UnaryUnaryMultiCallable[_marketdata_pb2.GetQuotesRequest, _marketdata_pb2.GetQuotesResponse]  # type: ignore[assignment]
     """GetQuotes returns the latest quote for each requested symbol in one call.
     A symbol that cannot be served is reported in `errors` instead of failing the
-    whole call. Errors: INVALID_ARGUMENT (no symbols, more than 500, or a symbol
-    that is not a valid ticker); UNAVAILABLE when no symbol could be served.
+    whole call. Errors: INVALID_ARGUMENT (no symbols, more than 1,000, or a symbol
+    that is not a valid ticker); UNAVAILABLE when no symbol could be served (with a
+    "retry-after-ms" trailer when provider quotas are the cause).
     """
     GetBars: _aio.UnaryUnaryMultiCallable[_marketdata_pb2.GetBarsRequest, _marketdata_pb2.GetBarsResponse]  # type: ignore[assignment]
     """GetBars returns OHLCV bars for one symbol, oldest first. Either `limit` (the
     most recent N bars) or a `start_time`/`end_time` window selects them.
-    Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified, limit out of range,
-    start after end); NOT_FOUND (unknown symbol); UNAVAILABLE.
+    Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified or unknown, negative
+    or too large limit, start not before end); NOT_FOUND (unknown symbol); UNAVAILABLE.
     """
     GetSentiment: _aio.UnaryUnaryMultiCallable[_marketdata_pb2.GetSentimentRequest, _marketdata_pb2.GetSentimentResponse]  # type: ignore[assignment]
-    """GetSentiment returns an AI provider's opinion of a symbol.
-    Errors: INVALID_ARGUMENT; UNAVAILABLE when no sentiment provider is enabled or
-    all of them failed; UNIMPLEMENTED in builds without sentiment providers.
+    """GetSentiment returns an AI provider's opinion of a symbol (the first usable or
+    the most confident verdict of the enabled AI providers, as the gateway is
+    configured). Errors: INVALID_ARGUMENT; UNAVAILABLE when no AI provider is enabled
+    (the message says how to enable one) or all of them failed (with a
+    "retry-after-ms" trailer when their quotas are the cause). Gateways built before
+    sentiment providers existed answered UNIMPLEMENTED; clients may treat both alike.
     """
     StreamQuotes: _aio.UnaryStreamMultiCallable[_marketdata_pb2.StreamQuotesRequest, _marketdata_pb2.StreamQuotesResponse]  # type: ignore[assignment]
     """StreamQuotes streams quote events for the requested symbols until the caller
@@ -146,8 +154,9 @@ class MarketGatewayServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_marketdata_pb2.GetQuotesResponse, _abc.Awaitable[_marketdata_pb2.GetQuotesResponse]]:
         """GetQuotes returns the latest quote for each requested symbol in one call.
         A symbol that cannot be served is reported in `errors` instead of failing the
-        whole call. Errors: INVALID_ARGUMENT (no symbols, more than 500, or a symbol
-        that is not a valid ticker); UNAVAILABLE when no symbol could be served.
+        whole call. Errors: INVALID_ARGUMENT (no symbols, more than 1,000, or a symbol
+        that is not a valid ticker); UNAVAILABLE when no symbol could be served (with a
+        "retry-after-ms" trailer when provider quotas are the cause).
         """
 
     @_abc_1.abstractmethod
@@ -158,8 +167,8 @@ class MarketGatewayServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_marketdata_pb2.GetBarsResponse, _abc.Awaitable[_marketdata_pb2.GetBarsResponse]]:
         """GetBars returns OHLCV bars for one symbol, oldest first. Either `limit` (the
         most recent N bars) or a `start_time`/`end_time` window selects them.
-        Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified, limit out of range,
-        start after end); NOT_FOUND (unknown symbol); UNAVAILABLE.
+        Errors: INVALID_ARGUMENT (bad symbol, timeframe unspecified or unknown, negative
+        or too large limit, start not before end); NOT_FOUND (unknown symbol); UNAVAILABLE.
         """
 
     @_abc_1.abstractmethod
@@ -168,9 +177,12 @@ class MarketGatewayServicer(metaclass=_abc_1.ABCMeta):
         request: _marketdata_pb2.GetSentimentRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_marketdata_pb2.GetSentimentResponse, _abc.Awaitable[_marketdata_pb2.GetSentimentResponse]]:
-        """GetSentiment returns an AI provider's opinion of a symbol.
-        Errors: INVALID_ARGUMENT; UNAVAILABLE when no sentiment provider is enabled or
-        all of them failed; UNIMPLEMENTED in builds without sentiment providers.
+        """GetSentiment returns an AI provider's opinion of a symbol (the first usable or
+        the most confident verdict of the enabled AI providers, as the gateway is
+        configured). Errors: INVALID_ARGUMENT; UNAVAILABLE when no AI provider is enabled
+        (the message says how to enable one) or all of them failed (with a
+        "retry-after-ms" trailer when their quotas are the cause). Gateways built before
+        sentiment providers existed answered UNIMPLEMENTED; clients may treat both alike.
         """
 
     @_abc_1.abstractmethod
