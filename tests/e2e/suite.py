@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,23 @@ SERVICES = {
     "tracker": ("tracker.main", "argo.tracker.v1.Tracker"),
     "signal-engine": ("signal_engine.main", "argo.signals.v1.SignalEngine"),
 }
+
+
+# A developer's real provider keys (and URLs, and Redis) must never reach end-to-end runs:
+# the suite runs on the synthetic market, in memory, unless a test passes them explicitly.
+_PROVIDERS = ("POLYGON", "ALPACA", "ALPHAVANTAGE", "YAHOO", "XAI", "PERPLEXITY", "DEEPSEEK",
+              "QWEN", "GLM")  # fmt: skip
+_INHERITED_NEVER = {"REDIS_URL", "YAHOO_ENABLED", "ALPACA_API_KEY_ID", "ALPACA_API_SECRET_KEY"}
+
+
+def _without_provider_settings(environ: Mapping[str, str]) -> dict[str, str]:
+    def provider_setting(name: str) -> bool:
+        prefix, _, rest = name.partition("_")
+        return prefix in _PROVIDERS and rest in ("API_KEY", "BASE_URL", "WS_URL")
+
+    return {
+        k: v for k, v in environ.items() if k not in _INHERITED_NEVER and not provider_setting(k)
+    }
 
 
 @dataclass
@@ -47,7 +65,7 @@ class Suite:
     def start(self) -> None:
         ports = {name: (free_port(), free_port()) for name in SERVICES}
         common = {
-            **os.environ,
+            **_without_provider_settings(os.environ),
             "LOG_FORMAT": "json",
             "BIND_HOST": "127.0.0.1",
             "MARKET_GATEWAY_ADDR": f"127.0.0.1:{ports['market-gateway'][0]}",
