@@ -34,6 +34,7 @@ class FakeQuoteSource:
         self.hang = asyncio.Event()  # set hanging=True to block until released
         self.hanging = False
         self.bar_count = 3  # bars answered per get_bars (at most `limit`)
+        self.journal: list[str] | None = None  # shared by several fakes: "+name" / "-name"
 
     @property
     def name(self) -> str:
@@ -41,7 +42,13 @@ class FakeQuoteSource:
 
     async def get_quotes(self, symbols: Sequence[Symbol]) -> dict[str, Quote]:
         self.quote_calls.append([s.canonical for s in symbols])
-        await self._behave()
+        if self.journal is not None:
+            self.journal.append(f"+{self._name}")
+        try:
+            await self._behave()
+        finally:
+            if self.journal is not None:
+                self.journal.append(f"-{self._name}")
         now = self._clock.now()
         answer: dict[str, Quote] = {}
         for symbol in symbols:

@@ -42,7 +42,7 @@ class CacheCodec:
     def loads(self, data: bytes) -> Any:
         try:
             return self._decode(json.loads(data))
-        except (KeyError, TypeError, IndexError) as e:
+        except (KeyError, TypeError, IndexError, AttributeError) as e:
             raise ValueError(f"not a cached value ({type(e).__name__})") from None
 
     @staticmethod

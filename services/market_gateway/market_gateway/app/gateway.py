@@ -10,6 +10,8 @@ status and age.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import datetime
@@ -68,6 +70,7 @@ class MarketGatewayApp:
     ) -> None:
         self._tunables = tunables
         self._clock = clock
+        self._stopping: asyncio.Task[None] | None = None
         self.volatility = VolatilityTracker()
         self.ttl = TtlPolicy(calendar, clock, self._current, self.volatility)
         self.ledger = CostLedger(lambda name: self._tunables.provider(name).price_per_call_usd)
@@ -132,6 +135,9 @@ class MarketGatewayApp:
         self.router.apply(tunables)
         self._fetcher.apply(tunables)
         self.quotes.apply(tunables)
+        if not tunables.optimizations.streams and self.follower.followed:
+            with contextlib.suppress(RuntimeError):  # no loop: nothing is being followed
+                self._stopping = asyncio.get_running_loop().create_task(self.follower.stop())
 
     def begin_shutdown(self) -> None:
         """Let open streams finish at their next tick."""

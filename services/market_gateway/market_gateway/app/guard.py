@@ -18,7 +18,6 @@ bad bodies and refused credentials do. Local refusals come out as the domain's e
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeVar
@@ -149,9 +148,9 @@ class ProviderGuard:
                 self.key, cost, min(wait, seconds_left(self._clock, deadline))
             )
             spent = self._ledger.record_calls(self.name, requests)
+            left = _finite(seconds_left(self._clock, deadline))
             try:
-                async with asyncio.timeout(_finite(seconds_left(self._clock, deadline))):
-                    return await self.stats.call(operation, fn(), cost_usd=spent)
+                return await self.stats.call(operation, fn(), cost_usd=spent, within=left)
             except RateLimited as e:
                 await self._pushback(e)
                 raise

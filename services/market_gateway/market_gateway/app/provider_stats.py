@@ -7,6 +7,7 @@ that went upstream count: a call refused by the breaker or the limiter is not on
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import deque
 from collections.abc import Awaitable
@@ -33,8 +34,16 @@ class ProviderStats:
         self._clock = clock
         self._latencies: deque[float] = deque(maxlen=window)
 
-    async def call(self, operation: str, call: Awaitable[T], *, cost_usd: float = 0.0) -> T:
-        """Await one upstream call in a span, timing it and recording the outcome."""
+    async def call(
+        self,
+        operation: str,
+        call: Awaitable[T],
+        *,
+        cost_usd: float = 0.0,
+        within: float | None = None,
+    ) -> T:
+        """Await one upstream call in a span, at most `within` seconds, timing it and
+        recording the outcome (a timeout is a failed call)."""
         started = self._clock.monotonic()
         attributes: dict[str, str | float] = {
             "provider": self.name,
@@ -43,7 +52,8 @@ class ProviderStats:
         }
         with tracer.start_as_current_span(f"{self.name}.{operation}", attributes=attributes):
             try:
-                result = await call
+                async with asyncio.timeout(within):
+                    result = await call
             except UnknownSymbol:  # an answer, not a failure of the provider
                 self.record(self._clock.monotonic() - started)
                 raise

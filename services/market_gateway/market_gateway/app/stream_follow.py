@@ -62,6 +62,7 @@ class StreamFollower:
         self._listeners: set[asyncio.Queue[FeedEvent]] = set()
         self._changed: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._closed = False
         self.provider: str | None = None
 
     @property
@@ -81,7 +82,7 @@ class StreamFollower:
 
     def want(self, symbols: Iterable[Symbol]) -> None:
         """Follow these symbols too (as far as the limit allows)."""
-        if not self._streams:
+        if not self._streams or self._closed:
             return
         room = self._tunables().streams.max_symbols - len(self._symbols)
         added = False
@@ -114,14 +115,22 @@ class StreamFollower:
     def unlisten(self, queue: asyncio.Queue[FeedEvent]) -> None:
         self._listeners.discard(queue)
 
-    async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+    async def stop(self) -> None:
+        """Stop following (the next `want` starts again)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        self._last_event = None
         STREAMED_SYMBOLS.set(0)
+
+    async def aclose(self) -> None:
+        self._closed = True
+        await self.stop()
 
     async def _run(self) -> None:
         assert self._changed is not None
+        self._last_event = None
         while self._tunables().optimizations.streams:
             stream = self._pick()
             if stream is None:
