@@ -7,12 +7,13 @@ than `agreement.threshold_bps` from the consensus disagrees. With at least
 provider that disagrees `demote_after` times in a row is demoted for `demotion_seconds`:
 moved behind the others in every provider order (log `provider_demoted`, counter
 `argo_market_gateway_provider_demotions_total`, gauge `argo_market_gateway_provider_demoted`).
-An agreeing answer clears its strikes. When the preferred provider disagrees, the answer is
-taken from the first provider in the order that agrees.
+An agreeing answer clears its strikes.
 
-Several answers exist when `optimizations.single_source` is off (every provider is asked)
-or when a sampled fan-out is due (`agreement.sample_interval_seconds`): at most once per
-interval a quote fetch also asks `agreement.providers` (with spare quota only).
+Several answers exist when `optimizations.single_source` is off (every provider is asked;
+the answer then comes from the first provider in the order that agrees), or when a sample
+is due (`agreement.sample_interval_seconds`): at most once per interval, after a fetch, the
+other `agreement.providers` are asked about the same symbols in the background, with spare
+quota only.
 """
 
 from __future__ import annotations

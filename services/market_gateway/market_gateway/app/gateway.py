@@ -146,6 +146,7 @@ class MarketGatewayApp:
     async def aclose(self) -> None:
         self.begin_shutdown()
         await self.follower.aclose()
+        await self._fetcher.aclose()
 
     async def get_quotes(
         self, symbols: Sequence[str], max_age_ms: int = 0, *, time_left: float | None = None

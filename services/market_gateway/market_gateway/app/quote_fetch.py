@@ -7,8 +7,9 @@
   or whose data it got wrong, and every symbol of a failed call go on to the next provider.
   The synthetic market (the last fallback) only gets symbols some real provider failed on —
   never symbols every provider called unknown.
-- sampled agreement: at most once per `agreement.sample_interval_seconds` the call also
-  goes to `agreement.providers` (spare quota only) and the answers are compared.
+- sampled agreement: at most once per `agreement.sample_interval_seconds`, after an answer,
+  the other `agreement.providers` are asked about the same symbols in the background
+  (spare quota only, never holding up the answer) and the prices are compared.
 - every source (`single_source` off, the seeds' behaviour): every provider is asked, in
   parallel with hedging on, one after another with it off.
 """
@@ -16,32 +17,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
 from market_gateway.app.agreement import AgreementTracker
-from market_gateway.app.outcomes import Outcome, failure_of, usable_quote
+from market_gateway.app.deadline import detached
+from market_gateway.app.outcomes import Outcome, failure_of
+from market_gateway.app.provider_answers import Answer, Said, absorb, ask, worth_asking
 from market_gateway.app.routing import MarketProvider, Router
 from market_gateway.domain import (
-    BadProviderData,
     HedgingSettings,
     ProviderUnavailable,
     Quote,
     Symbol,
     Tunables,
+    parse_symbol,
 )
 from market_gateway.ports import Clock
 from resilience.hedging import AdaptiveDelay, Hedge
-
-Said = Exception | None  # what one provider said about a symbol: an error, or None (unknown)
-
-
-@dataclass
-class Answer:
-    """One provider's answer for several symbols."""
-
-    found: dict[str, Quote] = field(default_factory=dict)
-    failed: dict[str, Exception] = field(default_factory=dict)  # incl. BadProviderData
 
 
 class _AttemptFailed(Exception):
@@ -62,6 +55,7 @@ class QuoteFetcher:
         self._tunables = tunables
         self._hedging: HedgingSettings | None = None
         self._hedge = self._new_hedge(tunables().hedging)
+        self._samples: set[asyncio.Task[None]] = set()
 
     def apply(self, tunables: Tunables) -> None:
         if tunables.hedging != self._hedging:
@@ -75,9 +69,42 @@ class QuoteFetcher:
             return {s.canonical: down for s in symbols}
         if not switches.single_source:
             return await self._everyone(order, symbols, parallel=switches.hedging)
+        results = await self._in_order(order, symbols, hedge=switches.hedging)
         if switches.agreement and len(self._sampled(order)) > 1 and self._agreement.sample_due():
-            return await self._everyone(order, symbols, parallel=True, sample=True)
-        return await self._in_order(order, symbols, hedge=switches.hedging)
+            self._sample_later(order, results)
+        return results
+
+    async def aclose(self) -> None:
+        for task in list(self._samples):
+            task.cancel()
+        await asyncio.gather(*self._samples, return_exceptions=True)
+
+    def _sample_later(self, order: list[MarketProvider], served: dict[str, Outcome]) -> None:
+        """Ask the other agreement providers about what was just served, in the background
+        (never past their spare quota, never holding up the answer), and judge."""
+        quotes = {name: q for name, q in served.items() if isinstance(q, Quote)}
+        others = [
+            p for p in self._sampled(order) if p.name not in {q.provider for q in quotes.values()}
+        ]
+        if not quotes or not others:
+            return
+        symbols = [parse_symbol(name) for name in quotes]
+
+        async def sample() -> None:
+            with detached():
+                answers = await asyncio.gather(
+                    *(ask(p, symbols, self._clock, max_wait=0.0) for p in others)
+                )
+            for symbol in symbols:
+                said = {quotes[symbol.canonical].provider: quotes[symbol.canonical]}
+                for provider, answer in zip(others, answers, strict=True):
+                    if symbol.canonical in answer.found:
+                        said[provider.name] = answer.found[symbol.canonical]
+                self._agreement.judge(symbol.canonical, said)
+
+        task = asyncio.get_running_loop().create_task(sample(), context=contextvars.Context())
+        self._samples.add(task)
+        task.add_done_callback(self._samples.discard)
 
     async def _in_order(
         self,
@@ -93,14 +120,14 @@ class QuoteFetcher:
         pending = list(symbols)
         index = 0
         while pending and index < len(order):
-            asked = _worth_asking(order[index], pending, said, order)
+            asked = worth_asking(order[index], pending, said, order)
             if not asked:
                 index += 1
                 continue
             group = self._hedge_group(order, index) if hedge else [order[index]]
             answers, index = await self._ask_group(group, asked, index)
             for name, answer in answers:
-                _absorb(name, answer, asked, served, said)
+                absorb(name, answer, asked, served, said)
             pending = [s for s in pending if s.canonical not in served]
         return {
             s.canonical: served.get(s.canonical) or failure_of(s, said[s.canonical])
@@ -108,24 +135,15 @@ class QuoteFetcher:
         }
 
     async def _everyone(
-        self,
-        order: list[MarketProvider],
-        symbols: Sequence[Symbol],
-        *,
-        parallel: bool,
-        sample: bool = False,
+        self, order: list[MarketProvider], symbols: Sequence[Symbol], *, parallel: bool
     ) -> dict[str, Outcome]:
-        asked = self._sampled(order) if sample else [p for p in order if not p.synthetic]
-        asked = asked or order  # offline: the synthetic market is the only provider
+        """Every real provider is asked (the seeds' gathering); the answer per symbol is the
+        first in order, or with agreement the first in order that agrees."""
+        asked = [p for p in order if not p.synthetic] or order  # offline: synthetic only
         if parallel:
-            spare = [None if i == 0 or not sample else 0.0 for i in range(len(asked))]
-            answers = list(
-                await asyncio.gather(
-                    *(self._ask(p, symbols, max_wait=w) for p, w in zip(asked, spare, strict=True))
-                )
-            )
+            answers = list(await asyncio.gather(*(ask(p, symbols, self._clock) for p in asked)))
         else:
-            answers = [await self._ask(p, symbols) for p in asked]
+            answers = [await ask(p, symbols, self._clock) for p in asked]
         said: dict[str, list[tuple[str, Said]]] = {s.canonical: [] for s in symbols}
         results: dict[str, Outcome] = {}
         switches = self._tunables().optimizations
@@ -133,7 +151,7 @@ class QuoteFetcher:
         for symbol in symbols:
             quotes: dict[str, Quote] = {}
             for provider, answer in zip(asked, answers, strict=True):
-                _absorb(provider.name, answer, [symbol], quotes, said, key=provider.name)
+                absorb(provider.name, answer, [symbol], quotes, said, key=provider.name)
             if not quotes:
                 continue
             found = self._agreement.judge(symbol.canonical, quotes) if switches.agreement else None
@@ -153,12 +171,12 @@ class QuoteFetcher:
         """Ask one provider, or hedge across a group; returns the answers and the index of
         the provider to ask next for what is still missing."""
         if len(group) == 1:
-            return [(group[0].name, await self._ask(group[0], symbols))], index + 1
+            return [(group[0].name, await ask(group[0], symbols, self._clock))], index + 1
         failures: list[tuple[str, Answer]] = []
 
         def attempt(provider: MarketProvider) -> Callable[[], Awaitable[tuple[str, Answer]]]:
             async def run() -> tuple[str, Answer]:
-                answer = await self._ask(provider, symbols)
+                answer = await ask(provider, symbols, self._clock)
                 if answer.failed and not answer.found:
                     failures.append((provider.name, answer))
                     raise _AttemptFailed(provider.name)
@@ -172,42 +190,6 @@ class QuoteFetcher:
             return failures, index + len(group)
         position = [p.name for p in group].index(name)
         return [*failures, (name, answer)], index + position + 1
-
-    async def _ask(
-        self, provider: MarketProvider, symbols: Sequence[Symbol], *, max_wait: float | None = None
-    ) -> Answer:
-        if provider.per_symbol and len(symbols) > 1:
-            parts = await asyncio.gather(
-                *(self._ask(provider, [s], max_wait=max_wait) for s in symbols)
-            )
-            merged = Answer()
-            for part in parts:
-                merged.found.update(part.found)
-                merged.failed.update(part.failed)
-            return merged
-        try:
-            batch = await provider.guard.call(
-                "get_quotes",
-                lambda: provider.source.get_quotes(symbols),
-                requests=provider.requests_for(symbols),
-                max_wait=max_wait,
-            )
-        except Exception as e:
-            return Answer(failed={s.canonical: e for s in symbols})
-        answer = Answer()
-        now = self._clock.now()
-        rejected: dict[str, BadProviderData] = getattr(batch, "rejected", {})
-        for symbol in symbols:
-            quote = batch.get(symbol.canonical)
-            if quote is not None:
-                checked = usable_quote(quote, symbol, now)
-                if isinstance(checked, Quote):
-                    answer.found[symbol.canonical] = checked
-                else:
-                    answer.failed[symbol.canonical] = checked
-            elif symbol.canonical in rejected:
-                answer.failed[symbol.canonical] = rejected[symbol.canonical]
-        return answer
 
     def _hedge_group(self, order: list[MarketProvider], index: int) -> list[MarketProvider]:
         size = 1 + self._tunables().hedging.max_hedged_attempts
@@ -238,39 +220,3 @@ class QuoteFetcher:
             max_hedged_attempts=settings.max_hedged_attempts,
             clock=self._clock,
         )
-
-
-def _worth_asking(
-    provider: MarketProvider,
-    pending: list[Symbol],
-    said: dict[str, list[tuple[str, Said]]],
-    order: list[MarketProvider],
-) -> list[Symbol]:
-    """The symbols to ask `provider` for: all pending, except that the synthetic fallback
-    only gets those a real provider failed on (not those every provider called unknown)."""
-    if not provider.synthetic or all(p.synthetic for p in order):
-        return pending
-    return [
-        s
-        for s in pending
-        if any(e is not None and not isinstance(e, BadProviderData) for _, e in said[s.canonical])
-    ]
-
-
-def _absorb(
-    name: str,
-    answer: Answer,
-    symbols: Sequence[Symbol],
-    served: dict[str, Quote],
-    said: dict[str, list[tuple[str, Said]]],
-    *,
-    key: str | None = None,
-) -> None:
-    """Record one provider's answer: quotes into `served` (keyed by symbol, or by `key`),
-    errors and unknowns into `said`."""
-    for symbol in symbols:
-        canonical = symbol.canonical
-        if canonical in answer.found:
-            served[key or canonical] = answer.found[canonical]
-        else:
-            said[canonical].append((name, answer.failed.get(canonical)))
