@@ -56,9 +56,11 @@ LIMITS = """\
 
 - One run on a 2-core machine shared with other work; p99 of a few dozen warm cycles is
   close to their maximum. Runs differ by tens of percent on a busy machine.
-- The harness itself shares the 2 cores: it polls the engine's health about once per cycle
-  (more often while a cycle is running late), and in the throughput test the client uses
-  most of a core, which caps what any server can show (compare the CPU shares).
+- The harness itself shares the 2 cores. It reads the engine's health a few times per cycle;
+  what that costs the engine is measured at the end of each phase (100 reads) and shown in
+  the Phases table; it is included in the engine's CPU figures. In the throughput test the
+  client process uses a good part of a core, which caps what any server can show (compare
+  the CPU shares; 1.00 = one core busy).
 - The baseline is the seeds' system rebuilt from our code with switches, not the seeds'
   code. Some of our behaviour has no switch and stays on in the baseline: the engine fetches
   bars incrementally (once a minute per symbol), the gateway's per-provider rate limiters
@@ -99,16 +101,16 @@ def render(report: Mapping[str, Any], chart_name: str) -> str:
         f"| CPU | {machine['cpu_model']}, {machine['cores']} cores |",
         f"| RAM | {machine['ram_gb']} GB |",
         f"| Python | {machine['python']} ({machine['platform']}) |",
-        f"| code | commit {machine['git_commit']}, {machine['git_dirty_files']} tracked files "
-        "modified in the working tree at the time |",
+        f"| code | commit {machine['git_commit']} plus uncommitted changes in "
+        f"{machine['git_dirty_files']} tracked files (work in progress in the shared checkout) |",
         f"| load average (1/5/15 min) | before {load['before']}, after {load['after']} |",
         "",
     ]
     if busy:
         parts += [
-            "**The machine was busy during this run** (other engineers' tests were running:",
-            "see the load averages); latencies and CPU shares are noisier than on an idle",
-            "machine.",
+            "**The machine was busy during this run**: other work (other engineers' tests in",
+            "the shared checkout) ran at the same time, see the load averages; latencies,",
+            "CPU and throughput are noisier, and likely worse, than on an idle machine.",
             "",
         ]
     parts += ["## Results", ""]

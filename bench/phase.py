@@ -36,6 +36,7 @@ from bench.scenario import (
 from bench.stats import counters_diff, durations_from_means, label_values, metric_sum
 
 STALL_SECONDS = 300.0  # no new cycle for this long fails the phase
+MAX_POLL_SECONDS = 0.5
 Status = Callable[[str], None]
 
 
@@ -60,6 +61,8 @@ class Observation:
     start_metrics: str
     detections: list[Detection] = field(default_factory=list)
     warm_metrics: str = ""  # gateway /metrics right after the first cycle
+    polls: int = 0  # engine health reads (the harness's own load on the engine)
+    warm_polls: int = 0  # ...of which after the first cycle
 
 
 async def run_phase(
@@ -139,6 +142,8 @@ async def _observe(
     # the first cycle is always waited for; then cycles until either bound
     while seen < phase.cycles and not (seen and time.monotonic() - started > phase.max_seconds):
         engine.check_alive()
+        observation.polls += 1
+        observation.warm_polls += 1 if seen else 0
         try:
             body = await get_json(http, f"{engine.admin_url}/api/v1/health")
         except aiohttp.ClientError:
@@ -158,14 +163,19 @@ async def _observe(
             seen = cycles
             last_progress = time.monotonic()
             on_cycle(cycles)
-            # The engine sleeps CYCLE_SECONDS minus the cycle's duration, then runs the
-            # next one: wake just before it can end, then poll at a quarter of a cycle.
-            interval = min(0.25, max(0.01, last / 4))
-            await asyncio.sleep(max(0.0, CYCLE_SECONDS - last - 0.02))
+            # The next cycle starts CYCLE_SECONDS after this one started (at once if this
+            # one overran) and likely lasts about as long: sleep until 80% of that has
+            # passed, but never past 4 s into it (so a short cycle after a long one is
+            # still seen before the one after it starts), then poll, backing off by 20%
+            # a miss: a few reads per cycle in either mode.
+            interval = min(MAX_POLL_SECONDS, max(0.01, last / 20))
+            ahead = min(0.8 * last, CYCLE_SECONDS - 1.0)
+            await asyncio.sleep(max(0.0, CYCLE_SECONDS - last) + ahead - 0.02)
             continue
         if time.monotonic() - last_progress > STALL_SECONDS:
             raise PhaseError(f"no engine cycle for {STALL_SECONDS:.0f} s:\n{engine.log_tail()}")
         await asyncio.sleep(interval)
+        interval = min(MAX_POLL_SECONDS, interval * 1.2)
 
 
 def _cpu(cluster: Cluster) -> dict[str, float]:
@@ -186,6 +196,7 @@ async def _collect(
     end_metrics = await get_text(http, f"{gateway.admin_url}/metrics")
     engine_metrics = await get_text(http, f"{engine.admin_url}/metrics")
     gateway_health = await get_json(http, f"{gateway.admin_url}/api/v1/health")
+    read_cost = await _health_read_cpu(http, engine)
     memory = {
         name: procstat.sample(process.pid).peak_rss_mb
         for name, process in cluster.processes.items()
@@ -205,6 +216,10 @@ async def _collect(
         "upstream_run": counters_diff(observation.start_counters, last.counters),
         "upstream_warm": counters_diff(first.counters, last.counters),
         "warm_cycles": warm_cycles,
+        "health_polls_per_cycle": observation.polls / max(1, last.cycles),
+        "harness_engine_cpu_ms_per_warm_cycle": (
+            observation.warm_polls * read_cost * 1000 / warm_cycles if warm_cycles else 0.0
+        ),
         "cache_run": _cache(observation.start_metrics, end_metrics),
         "cache_warm": _cache(observation.warm_metrics, end_metrics),
         "engine": {
@@ -223,6 +238,14 @@ async def _collect(
         },
         "peak_rss_mb": memory,
     }
+
+
+async def _health_read_cpu(http: aiohttp.ClientSession, engine: Process, reads: int = 100) -> float:
+    """Engine CPU seconds one health read costs (what the harness's polling adds)."""
+    before = procstat.sample(engine.pid).cpu_seconds
+    for _ in range(reads):
+        await get_json(http, f"{engine.admin_url}/api/v1/health")
+    return (procstat.sample(engine.pid).cpu_seconds - before) / reads
 
 
 def _calls_by_cycle(observation: Observation) -> list[dict[str, int]]:

@@ -89,12 +89,12 @@ def plan(quick: bool) -> list[Phase]:
     if quick:
         return [
             Phase("baseline", "baseline", SEED_SYMBOLS, cycles=5, max_seconds=45),
-            Phase("optimized", "optimized", SEED_SYMBOLS, 10, 55, throughput_seconds=3.0),
+            Phase("optimized", "optimized", SEED_SYMBOLS, 10, 55, throughput_seconds=2.0),
             Phase("scale-50", "optimized", symbols(50), cycles=3, max_seconds=30),
         ]
     return [
         Phase("baseline", "baseline", SEED_SYMBOLS, cycles=24, max_seconds=170),
-        Phase("optimized", "optimized", SEED_SYMBOLS, 60, 310, throughput_seconds=8.0),
+        Phase("optimized", "optimized", SEED_SYMBOLS, 60, 310, throughput_seconds=5.0),
         Phase("scale-50", "optimized", symbols(50), cycles=12, max_seconds=90),
         Phase("scale-500", "optimized", symbols(500), cycles=10, max_seconds=150),
     ]

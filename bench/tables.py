@@ -144,6 +144,31 @@ def _target_value(name: str, value: float) -> str:
     return _number(value) if "calls" not in name else f"{value:.2f}"
 
 
+def details_table(results: Mapping[str, Mapping[str, Any]]) -> TextTable:
+    """What each phase cost the machine besides the suite, and what the engine did."""
+    headers = ["phase", "mode", "symbols", "cycles", "start-up s", "health reads/cycle"]
+    headers += ["their engine CPU ms/warm cycle"]
+    headers += ["simulator CPU ms/cycle", "polls deferred", "signals published"]
+    rows: list[list[str]] = []
+    for name, r in results.items():
+        sim_cpu = r["cpu_seconds_per_cycle"].get("provider-sim")
+        rows.append(
+            [
+                name,
+                r["mode"],
+                str(r["symbols"]),
+                str(r["cycles"]),
+                f"{r.get('startup_seconds', math.nan):.1f}",
+                f"{r.get('health_polls_per_cycle', math.nan):.1f}",
+                _number(r.get("harness_engine_cpu_ms_per_warm_cycle", math.nan)),
+                _number(sim_cpu * 1000) if sim_cpu is not None else "-",
+                f"{r['engine']['polls_deferred']:.0f}",
+                str(r["engine"]["signals_published"]),
+            ]
+        )
+    return TextTable("Phases", headers, rows)
+
+
 def all_tables(results: Mapping[str, Mapping[str, Any]]) -> list[TextTable]:
     tables: list[TextTable] = []
     if "baseline" in results and "optimized" in results:
@@ -153,4 +178,5 @@ def all_tables(results: Mapping[str, Mapping[str, Any]]) -> list[TextTable]:
         if "throughput" in results["optimized"]:
             tables.append(throughput_table(results["optimized"]["throughput"]))
     tables.append(targets_table(results))
+    tables.append(details_table(results))
     return tables
