@@ -15,8 +15,8 @@ simulator (`tools/provider_sim`, config `bench/sim.yaml`: lognormal latency with
 120 ms and p99 600 ms for every provider, AI included; 1% injected 5xx; the providers' real
 quotas), then market-gateway, tracker and signal-engine (`python -m <service>.main`, through
 `bench/clocked.py`, which only makes every process's `ARGO_CLOCK_START` map the same wall
-time to the same simulated instant). Real Redis (database index 11, flushed before each
-phase) and real PostgreSQL (database `argo_bench`, dropped and created before each phase).
+time to the same simulated instant). Real Redis (`{redis_url}`, flushed before each phase)
+and real PostgreSQL (database `{database}`, dropped and created before each phase).
 Every market-data and AI provider the seeds name is pointed at the simulator: Polygon
 (Massive), Alpaca, Alpha Vantage and Yahoo for market data, xAI and Perplexity for
 sentiment (DeepSeek, Qwen and GLM stay off: the seeds count six sources). The simulated
@@ -43,12 +43,15 @@ counters (`GET /_sim/counters`) read after each cycle, so they include everythin
 sent upstream meanwhile (the tracker's outcome tracking too). Cache hit rate is the
 gateway's `argo_cache_hits_total / (hits + misses)` over all its caches for the run; skip
 rate is the engine's skipped / evaluated symbols. CPU is utime + stime from
-`/proc/<pid>/stat` (clock ticks, 10 ms resolution) over the warm cycles divided by their
+`/proc/<pid>/stat` (clock ticks, 10 ms resolution; psutil is not installed) over the warm
+cycles divided by their
 number; peak RSS is `VmHWM` of `/proc/<pid>/status` at the end of the phase (MB = 10^6
 bytes). Throughput: the engine and tracker are stopped, then one client process
 (`bench/load.py`, 64 coroutines on one channel, 1 s warm-up) calls GetQuotes for the 6
 symbols for a fixed time, then the same client sends the same request bytes to a bare
-`grpc.aio` echo server (`bench/echo_server.py`).
+`grpc.aio` echo server (`bench/echo_server.py`); two alternating rounds each, the best
+round of each side counts. Server CPU share from `/proc`, the client's own from
+`resource.getrusage`.
 """
 
 LIMITS = """\
@@ -116,5 +119,9 @@ def render(report: Mapping[str, Any], chart_name: str) -> str:
     parts += ["## Results", ""]
     for table in all_tables(results):
         parts += [markdown_table(table), ""]
-    parts += [f"![latency distribution and calls per cycle]({chart_name})", "", METHOD, LIMITS]
+    databases = report.get("databases", {})
+    method = METHOD.format(
+        redis_url=databases.get("redis_url", "?"), database=databases.get("database", "?")
+    )
+    parts += [f"![latency distribution and calls per cycle]({chart_name})", "", method, LIMITS]
     return "\n".join(parts)

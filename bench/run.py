@@ -128,7 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = machine.load_average()
     kind = "quick" if args.quick else "full"
     console.print(f"[bold]make bench[/bold] ({kind}): {', '.join(p.name for p in phases)}")
-    results, errors = asyncio.run(run_all(phases, dbs, console))
+    try:
+        results, errors = asyncio.run(run_all(phases, dbs, console))
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]: every process it started was stopped")
+        return 130
     stamp = started.strftime("%Y%m%d-%H%M%S")
     suffix = "-quick" if args.quick else ""
     json_name = f"bench-{stamp}{suffix}.json"
@@ -144,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             for p in phases
         ],
         "json_name": json_name,
+        "databases": {"redis_url": dbs.redis_url, "database": dbs.database_name},
         "results": results,
         "errors": errors,
     }

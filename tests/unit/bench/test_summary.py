@@ -26,6 +26,7 @@ def result(
 ) -> dict[str, Any]:
     cycles = len(cycle_ms)
     return {
+        "mode": "optimized",
         "symbols": 6,
         "cycles": cycles,
         "warm_cycles": cycles - 1,
@@ -33,7 +34,11 @@ def result(
         "upstream_run": _upstream(calls),
         "upstream_warm": _upstream({k: v // 2 for k, v in calls.items()}),
         "cache_run": {"hit_rate": hit_rate},
-        "engine": {"run": {"processed": 6 * cycles, "skipped": 0, "skip_rate": 0.25}},
+        "engine": {
+            "run": {"processed": 6 * cycles, "skipped": 0, "skip_rate": 0.25},
+            "polls_deferred": 0.0,
+            "signals_published": 6,
+        },
         "cpu_seconds_per_cycle": {"market-gateway": 0.02, "signal-engine": 0.01},
         "peak_rss_mb": {"market-gateway": rss, "signal-engine": rss, "tracker": rss},
     }
@@ -83,6 +88,7 @@ def test_tables_render_every_phase_present() -> None:
     titles = [t.title for t in tables]
     assert titles[0].startswith("Seed scenario")
     assert "Scale (optimized)" in titles
+    assert titles[-1] == "Phases"
     seed = tables[0]
     assert all(len(row) == len(seed.headers) for row in seed.rows)
 
@@ -96,3 +102,33 @@ def test_formatting() -> None:
     assert fmt_ratio(1619.4) == "1,619x"
     assert fmt_ratio(3.341) == "3.34x"
     assert fmt_ratio(math.inf) == "inf"
+
+
+def test_doc_names_the_machine_and_flags_a_busy_one() -> None:
+    from bench.doc import render
+
+    report = {
+        "machine": {
+            "cpu_model": "AMD EPYC",
+            "cores": 2,
+            "ram_gb": 25.3,
+            "python": "3.11.7",
+            "platform": "Linux",
+            "git_commit": "abc1234",
+            "git_dirty_files": 3,
+        },
+        "results": {"baseline": BASELINE, "optimized": OPTIMIZED},
+        "load_average": {"before": [1.8, 1.4, 1.3], "after": [2.9, 2.0, 1.6]},
+        "json_name": "bench-x.json",
+        "started": "2026-11-21T14:11:03+00:00",
+        "duration_seconds": 700.0,
+        "command": "make bench",
+        "databases": {"redis_url": "redis://127.0.0.1:6379/11", "database": "argo_bench"},
+    }
+    text = render(report, "benchmarks.png")
+    assert "| CPU | AMD EPYC, 2 cores |" in text
+    assert "The machine was busy" in text
+    assert "| warm cycle p50 ms | 6,000 | 3.50 | 1,714x |" in text
+    assert "`redis://127.0.0.1:6379/11`" in text
+    quiet = {**report, "load_average": {"before": [0.1, 0.1, 0.1], "after": [0.2, 0.1, 0.1]}}
+    assert "The machine was busy" not in render(quiet, "benchmarks.png")
