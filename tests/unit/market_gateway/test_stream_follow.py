@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 import pytest_asyncio
@@ -21,6 +21,7 @@ from market_gateway.domain import (
     QuoteUpdate,
     UpdateKind,
 )
+from market_gateway.grpc_api import mapping
 from service_runtime.clock import FakeClock
 
 from .conftest import IN_SESSION, PRICES, unit_tunables
@@ -142,6 +143,10 @@ async def test_stream_quotes_tells_of_a_feed_gap_and_its_back_fill(rig: Rig) -> 
     assert backfilled.backfilled is not None and backfilled.sequence == 3
     assert (backfilled.backfilled.start, backfilled.backfilled.end) == (down, up)
     assert quote.quote is not None and (quote.sequence, quote.quote.price) == (4, 232.0)
+    message = mapping.stream_event_to_pb(backfilled)
+    assert message.WhichOneof("event") == "backfilled"
+    assert message.backfilled.from_time.ToDatetime(tzinfo=UTC) == down
+    assert mapping.stream_event_to_pb(gap).gap.to_sequence == 2
     await stream.aclose()
 
 

@@ -2,7 +2,9 @@
 
 For every distinct symbol of a request:
 1. streams on, and a healthy provider feed follows the symbol: its latest quote (STREAM),
-   no upstream call. Every requested symbol is offered to the feed (up to its limit).
+   no upstream call, whatever `max_age_ms` says (a live feed's quote is current even when
+   the symbol has not traded for a while). Every requested symbol is offered to the feed
+   (up to its limit).
 2. cache on: the two-tier cache (L1, then Redis) — fresh (HIT_LOCAL / HIT_SHARED), stale
    while one refresh runs (STALE), or loaded (MISS); stale when every provider fails.
    `max_age_ms` > 0 replaces the TTL policy: anything older is loaded again.

@@ -117,7 +117,8 @@ class Router:
             quotas[guard.name] = quota_of(tunables.provider(guard.name).quota)
         self._limiter.set_quotas(quotas)
         for guard in self.guards:
-            guard.stats.set_usable(tunables.enabled(guard.name))
+            usable = tunables.enabled(guard.name) and guard.breaker_state is not BreakerState.OPEN
+            guard.stats.set_usable(usable)
 
     def quotes(self) -> list[MarketProvider]:
         return self._market_order(self._tunables().routing.quotes)
