@@ -11,10 +11,13 @@ is bounded by `resilience.upstream_timeout_seconds`.
 
 from __future__ import annotations
 
+import contextvars
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+
+from opentelemetry import context as otel_context
 
 from market_gateway.ports import Clock
 
@@ -45,6 +48,15 @@ def detached() -> Iterator[None]:
         yield
     finally:
         _DEADLINE.reset(token)
+
+
+def background_context() -> contextvars.Context:
+    """A copy of the current context (log bindings included) without the request's deadline
+    and trace: for tasks that outlive the request that started them (feeds, samples)."""
+    context = contextvars.copy_context()
+    context.run(_DEADLINE.set, None)
+    context.run(otel_context.attach, otel_context.Context())
+    return context
 
 
 def current_deadline() -> float | None:

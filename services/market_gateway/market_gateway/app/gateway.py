@@ -21,7 +21,7 @@ from market_gateway.app.agreement import AgreementTracker
 from market_gateway.app.bars import BarService
 from market_gateway.app.caching import CacheFactory, SwitchableFlight
 from market_gateway.app.cost_ledger import CostLedger
-from market_gateway.app.deadline import deadline_scope
+from market_gateway.app.deadline import background_context, deadline_scope
 from market_gateway.app.quote_fetch import QuoteFetcher
 from market_gateway.app.quote_streams import QuoteStreams
 from market_gateway.app.quotes import QuoteService
@@ -87,13 +87,19 @@ class MarketGatewayApp:
             known=known_providers,
         )
         caches = self._caches(cache_factory)
-        self._fetcher = QuoteFetcher(self.router, self.agreement, clock, self._current)
+        # background work (feeds, agreement samples) runs in the app's context as it is now,
+        # at bootstrap: log bindings of the service, no request's deadline or trace
+        context = background_context()
+        self._fetcher = QuoteFetcher(
+            self.router, self.agreement, clock, self._current, context=context
+        )
         self.follower = StreamFollower(
             streams,
             clock=clock,
             tunables=self._current,
             order=lambda: [p.name for p in self.router.quotes()],
             store=self._store,
+            context=context,
         )
         self.quotes = QuoteService(
             self._fetcher,

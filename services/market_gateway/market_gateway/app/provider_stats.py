@@ -61,6 +61,10 @@ class ProviderStats:
                 elapsed = self._clock.monotonic() - started
                 self.record(elapsed, error=str(e), rate_limited=isinstance(e, RateLimited))
                 raise
+            except asyncio.CancelledError:  # a hedge's loser: the request went out all the same
+                self.calls_total += 1
+                DATA_SOURCE_REQUESTS.labels(source=self.name, status="cancelled").inc()
+                raise
             except TimeoutError:
                 self.record(self._clock.monotonic() - started, error="no answer in time")
                 raise

@@ -21,7 +21,7 @@ import contextvars
 from collections.abc import Awaitable, Callable, Sequence
 
 from market_gateway.app.agreement import AgreementTracker
-from market_gateway.app.deadline import detached
+from market_gateway.app.deadline import background_context
 from market_gateway.app.outcomes import Outcome, failure_of
 from market_gateway.app.provider_answers import Answer, Said, absorb, ask, worth_asking
 from market_gateway.app.routing import MarketProvider, Router
@@ -48,7 +48,10 @@ class QuoteFetcher:
         agreement: AgreementTracker,
         clock: Clock,
         tunables: Callable[[], Tunables],
+        context: contextvars.Context | None = None,
     ) -> None:
+        """`context`: what background samples run in (the app's, not a request's)."""
+        self._context = context or background_context()
         self._router = router
         self._agreement = agreement
         self._clock = clock
@@ -91,10 +94,9 @@ class QuoteFetcher:
         symbols = [parse_symbol(name) for name in quotes]
 
         async def sample() -> None:
-            with detached():
-                answers = await asyncio.gather(
-                    *(ask(p, symbols, self._clock, max_wait=0.0) for p in others)
-                )
+            answers = await asyncio.gather(
+                *(ask(p, symbols, self._clock, max_wait=0.0) for p in others)
+            )
             for symbol in symbols:
                 said = {quotes[symbol.canonical].provider: quotes[symbol.canonical]}
                 for provider, answer in zip(others, answers, strict=True):
@@ -102,7 +104,7 @@ class QuoteFetcher:
                         said[provider.name] = answer.found[symbol.canonical]
                 self._agreement.judge(symbol.canonical, said)
 
-        task = asyncio.get_running_loop().create_task(sample(), context=contextvars.Context())
+        task = asyncio.get_running_loop().create_task(sample(), context=self._context.copy())
         self._samples.add(task)
         task.add_done_callback(self._samples.discard)
 

@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequen
 
 import structlog
 
+from market_gateway.app.deadline import background_context
 from market_gateway.domain import (
     Backfilled,
     FeedEvent,
@@ -48,7 +49,10 @@ class StreamFollower:
         tunables: Callable[[], Tunables],
         order: Callable[[], list[str]],
         store: Callable[[Quote], Awaitable[None]],
+        context: contextvars.Context | None = None,
     ) -> None:
+        """`context`: what the feed's task runs in (the app's, not a request's)."""
+        self._context = context or background_context()
         self._streams = {s.name: s for s in streams}
         self._clock = clock
         self._tunables = tunables
@@ -98,9 +102,9 @@ class StreamFollower:
         if added:
             self._changed.set()
         if self._task is None or self._task.done():
-            # an empty context: the feed outlives the request (and its deadline) that woke it
+            # the feed outlives the request (its deadline, its trace) that woke it
             self._task = asyncio.get_running_loop().create_task(
-                self._run(), context=contextvars.Context()
+                self._run(), context=self._context.copy()
             )
 
     def latest(self, symbol: str) -> Quote | None:
