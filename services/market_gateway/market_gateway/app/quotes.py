@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 
 from market_gateway.app.caching import cache_status
 from market_gateway.app.deadline import detached
@@ -43,7 +42,14 @@ from resilience.batcher import MicroBatcher
 from resilience.singleflight import SingleFlight
 
 CACHE_NAME = "quotes"
-HITS = frozenset({CacheStatus.HIT_LOCAL, CacheStatus.HIT_SHARED, CacheStatus.STALE})
+
+
+def _as(quote: Quote, status: CacheStatus, age: int = 0) -> Quote:
+    """The quote as served (dataclasses.replace is slow on the hot path)."""
+    return Quote(
+        quote.symbol, quote.price, quote.bid, quote.ask, quote.volume, quote.time,
+        quote.provider, status, age,
+    )  # fmt: skip
 
 
 class QuoteService:
@@ -68,6 +74,11 @@ class QuoteService:
         self._batcher = self._new_batcher(tunables().batching)
         self.hits = 0
         self.misses = 0
+        self._cache_hits = CACHE_HITS.labels(cache=CACHE_NAME)
+        self._cache_misses = CACHE_MISSES.labels(cache=CACHE_NAME)
+        self._served = {
+            status: QUOTES_SERVED.labels(cache_status=status.value) for status in CacheStatus
+        }
 
     def apply(self, tunables: Tunables) -> None:
         if tunables.batching != self._batching:  # the old batcher finishes what it holds
@@ -85,17 +96,37 @@ class QuoteService:
         outcomes: dict[str, Outcome] = {}
         if switches.streams:
             self._follower.want(parsed)
+            book = self._follower.book()
             for symbol in parsed:
-                streamed = self._follower.latest(symbol.canonical)
+                streamed = book.get(symbol.canonical)
                 if streamed is not None:
                     outcomes[symbol.canonical] = streamed
         todo = [s for s in parsed if s.canonical not in outcomes]
+        if todo and switches.cache and self._cache is not None and not max_age_ms:
+            todo = await self._fresh_hits(todo, outcomes)
         if switches.batching:
             found = await asyncio.gather(*(self._one(s, max_age_ms) for s in todo))
         else:
             found = [await self._one(s, max_age_ms) for s in todo]
         outcomes.update(zip((s.canonical for s in todo), found, strict=True))
         return self._answer(wanted, outcomes)
+
+    async def _fresh_hits(
+        self, symbols: list[Symbol], outcomes: dict[str, Outcome]
+    ) -> list[Symbol]:
+        """Serve what the cache holds fresh (no task per symbol); return the rest, which go
+        through the full lookup (stale-while-revalidate, loads, stale-on-error)."""
+        assert self._cache is not None
+        rest = []
+        for symbol in symbols:
+            found = await self._cache.get(f"quote:{symbol.canonical}")
+            if found is None or found.status != "hit":
+                rest.append(symbol)
+                continue
+            self._cache_hits.inc()
+            status = CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
+            outcomes[symbol.canonical] = _as(found.value, status)
+        return rest
 
     async def store(self, quote: Quote) -> None:
         """A streamed quote, written through to the cache (when it is on)."""
@@ -107,8 +138,8 @@ class QuoteService:
         key = f"quote:{symbol.canonical}"
         try:
             if self._cache is None or not self._tunables().optimizations.cache:
-                CACHE_MISSES.labels(cache=CACHE_NAME).inc()
-                return replace(await self._load(symbol), cache_status=CacheStatus.MISS)
+                self._cache_misses.inc()
+                return _as(await self._load(symbol), CacheStatus.MISS)
             if max_age_ms > 0:
                 return await self._within(key, symbol, max_age_ms / 1000)
             waiting = True
@@ -125,8 +156,7 @@ class QuoteService:
                 found = await self._cache.get_or_load(key, load)
             finally:
                 waiting = False
-            cached: Quote = found.value
-            return replace(cached, cache_status=cache_status(found))
+            return _as(found.value, cache_status(found))
         except Exception as e:
             return e
 
@@ -136,14 +166,13 @@ class QuoteService:
         assert self._cache is not None
         found = await self._cache.get(key)
         if found is not None and found.age <= max_age:
-            CACHE_HITS.labels(cache=CACHE_NAME).inc()
+            self._cache_hits.inc()
             status = CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
-            cached: Quote = found.value
-            return replace(cached, cache_status=status)
-        CACHE_MISSES.labels(cache=CACHE_NAME).inc()
+            return _as(found.value, status)
+        self._cache_misses.inc()
         quote = await self._load(symbol)
         await self._cache.set(key, quote)
-        return replace(quote, cache_status=CacheStatus.MISS)
+        return _as(quote, CacheStatus.MISS)
 
     async def _load(self, symbol: Symbol) -> Quote:
         switches = self._tunables().optimizations
@@ -179,11 +208,13 @@ class QuoteService:
                 continue
             status = outcome.cache_status
             if status is CacheStatus.STREAM:
-                CACHE_HITS.labels(cache=CACHE_NAME).inc()
-            self.hits += status is CacheStatus.STREAM or status in HITS
-            self.misses += status is CacheStatus.MISS
-            QUOTES_SERVED.labels(cache_status=status.value).inc()
-            quotes.append(replace(outcome, age_ms=age_ms(now, outcome.time)))
+                self._cache_hits.inc()
+            if status is CacheStatus.MISS:
+                self.misses += 1
+            else:
+                self.hits += 1
+            self._served[status].inc()
+            quotes.append(_as(outcome, status, age_ms(now, outcome.time)))
         return quotes, errors
 
     def _new_batcher(self, settings: BatchingSettings) -> MicroBatcher[Symbol, Quote]:

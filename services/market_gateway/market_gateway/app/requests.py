@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 
 from market_gateway.domain import InvalidRequest, InvalidSymbol, Symbol, parse_symbol
 
 MAX_SYMBOLS = 1000
+_parse = lru_cache(maxsize=8192)(parse_symbol)  # pure; the same symbols come every cycle
 MAX_BARS = 5000
 DEFAULT_BARS = 100
 
@@ -21,7 +23,7 @@ def distinct(symbols: Sequence[str]) -> dict[str, tuple[Symbol, str]]:
     wanted: dict[str, tuple[Symbol, str]] = {}
     for index, raw in enumerate(symbols):
         try:
-            symbol = parse_symbol(raw)
+            symbol = _parse(raw)
         except InvalidSymbol as e:
             raise InvalidSymbol(raw, e.reason, field=f"symbols[{index}]") from None
         wanted.setdefault(symbol.canonical, (symbol, raw))

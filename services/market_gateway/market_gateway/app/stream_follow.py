@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 
 import structlog
 
@@ -110,6 +110,10 @@ class StreamFollower:
     def latest(self, symbol: str) -> Quote | None:
         """The symbol's latest streamed quote while the feed is healthy."""
         return self._book.get(symbol) if self.healthy else None
+
+    def book(self) -> Mapping[str, Quote]:
+        """Every followed symbol's latest quote while the feed is healthy, else nothing."""
+        return self._book if self.healthy else {}
 
     def listen(self) -> asyncio.Queue[FeedEvent]:
         queue: asyncio.Queue[FeedEvent] = asyncio.Queue(LISTENER_BACKLOG)
