@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
 from market_gateway.app import MarketGatewayApp
 from market_gateway.bootstrap import GatewayWiring
@@ -18,15 +19,22 @@ pytestmark = pytest.mark.asyncio
 MINUTE = Timeframe.ONE_MINUTE
 
 
+def counted(name: str) -> float:
+    return REGISTRY.get_sample_value(name, {"cache": "bars"}) or 0.0
+
+
 async def test_the_cached_series_serves_until_a_newer_bar_can_have_completed(
     app: MarketGatewayApp, source: FakeQuoteSource, clock: FakeClock
 ) -> None:
+    hits, misses = (counted(f"argo_cache_{k}_total") for k in ("hits", "misses"))
     first = await app.get_bars("AAPL", MINUTE, limit=3)
     assert first.cache_status is CacheStatus.MISS and len(source.bar_calls) == 1
     clock.advance(50)  # 15:30:50: the 15:30 bar is not complete yet
     again = await app.get_bars("AAPL", MINUTE, limit=2)
     assert again.cache_status is CacheStatus.HIT_LOCAL and len(source.bar_calls) == 1
     assert again.bars == first.bars[-2:] and again.age_ms == 50_000
+    assert counted("argo_cache_hits_total") == hits + 1
+    assert counted("argo_cache_misses_total") == misses + 1
 
 
 async def test_only_bars_after_the_newest_cached_one_are_fetched(

@@ -32,6 +32,7 @@ from market_gateway.domain import (
     parse_symbol,
 )
 from market_gateway.ports import Cache, CachedValue, Clock
+from observability.metrics import CACHE_HITS, CACHE_MISSES
 
 
 class BarService:
@@ -49,6 +50,8 @@ class BarService:
         self._ttl = ttl
         self._clock = clock
         self._tunables = tunables
+        self._hits = CACHE_HITS.labels(cache="bars")  # the cache's get() counts nothing
+        self._misses = CACHE_MISSES.labels(cache="bars")
 
     async def get_bars(
         self,
@@ -72,6 +75,7 @@ class BarService:
             return await self._latest(parsed, timeframe, count, now)
         found = await self._cached(parsed, timeframe)
         if found is not None and (window := _window(found.value, start, until, count)):
+            self._hits.inc()
             return _series(found.value, window, _status(found), now)
         return await self._fetched(parsed, timeframe, start, until, count)
 
@@ -82,7 +86,9 @@ class BarService:
         found = await self._cached(symbol, timeframe)
         entry = found.value if found is not None and found.value.depth >= count else None
         if found is not None and entry is not None and not self._due(entry, now):
+            self._hits.inc()
             return _series(entry, entry.bars[-count:], _status(found), now)
+        self._misses.inc()  # the provider is asked (for all of them, or the newer ones)
         try:
             if entry is not None and self._tunables().optimizations.incremental_bars:
                 since = entry.newest_end or now
@@ -109,6 +115,7 @@ class BarService:
         until: datetime,
         count: int,
     ) -> BarSeries:
+        self._misses.inc()
         bars, provider = await self._fetch(symbol, timeframe, start, until, count)
         now = self._clock.now()
         newest_end = bars[-1].start_time + timeframe.width if bars else now
