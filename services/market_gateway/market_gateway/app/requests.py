@@ -9,7 +9,8 @@ from functools import lru_cache
 from market_gateway.domain import InvalidRequest, InvalidSymbol, Symbol, parse_symbol
 
 MAX_SYMBOLS = 1000
-_parse = lru_cache(maxsize=8192)(parse_symbol)  # pure; the same symbols come every cycle
+# pure, and the same symbols come every cycle
+parse_symbol_cached = lru_cache(maxsize=8192)(parse_symbol)
 MAX_BARS = 5000
 DEFAULT_BARS = 100
 
@@ -23,7 +24,7 @@ def distinct(symbols: Sequence[str]) -> dict[str, tuple[Symbol, str]]:
     wanted: dict[str, tuple[Symbol, str]] = {}
     for index, raw in enumerate(symbols):
         try:
-            symbol = _parse(raw)
+            symbol = parse_symbol_cached(raw)
         except InvalidSymbol as e:
             raise InvalidSymbol(raw, e.reason, field=f"symbols[{index}]") from None
         wanted.setdefault(symbol.canonical, (symbol, raw))

@@ -8,7 +8,8 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.app import MAX_BARS, MAX_SYMBOLS
-from market_gateway.domain import InvalidResumeToken, InvalidSymbol, parse_symbol
+from market_gateway.app.requests import parse_symbol_cached as parse_symbol
+from market_gateway.domain import InvalidResumeToken, InvalidSymbol
 from market_gateway.grpc_api.mapping import TIMEFRAME_FROM_PB
 from market_gateway.streaming import decode_resume_token
 from service_runtime.grpc_errors import FieldViolation
