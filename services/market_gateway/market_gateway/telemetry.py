@@ -1,8 +1,9 @@
 """Prometheus metrics specific to market-gateway (shared names live in observability).
 
-Cost: `argo_market_gateway_cost_usd_total{provider}` is the whole bill (market-data calls
-and AI tokens); `argo_market_gateway_ai_cost_usd_total` (adapters/ai_chat/ledger.py) is its
-AI breakdown — never add the two.
+Cost: `argo_market_gateway_cost_usd_total{provider}` is the whole bill; it is the sum of its
+two breakdowns, `argo_market_gateway_call_cost_usd_total` (market-data calls, price per call)
+and `argo_market_gateway_ai_cost_usd_total` (AI tokens, adapters/ai_chat/ledger.py). Sum
+either the total or the two breakdowns, never both.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ STREAM_EVENTS = Counter(
 PROVIDER_COST = Counter(
     "argo_market_gateway_cost_usd_total",
     "Estimated provider spend in USD: price per call for market data, tokens for AI.",
+    ["provider"],
+)
+CALL_COST = Counter(
+    "argo_market_gateway_call_cost_usd_total",
+    "Estimated spend on market-data calls in USD (price per call), by provider; with the AI "
+    "token cost it makes up argo_market_gateway_cost_usd_total.",
     ["provider"],
 )
 QUOTES_SERVED = Counter(

@@ -26,6 +26,13 @@ def total(provider: str) -> float:
     return value or 0.0
 
 
+def call_total(provider: str) -> float:
+    value = REGISTRY.get_sample_value(
+        "argo_market_gateway_call_cost_usd_total", {"provider": provider}
+    )
+    return value or 0.0
+
+
 def ai_total(provider: str) -> float:
     value = REGISTRY.get_sample_value(
         "argo_market_gateway_ai_cost_usd_total", {"provider": provider}
@@ -57,6 +64,7 @@ def test_ai_spend_reaches_the_total_counter_exactly_once() -> None:
     assert ledger.totals("ledger-xai").cost_usd == pytest.approx(0.0125)
     assert total("ledger-xai") - before_total == pytest.approx(0.0125)
     assert ai_total("ledger-xai") - before_ai == pytest.approx(0.0125)  # the AI breakdown
+    assert call_total("ledger-xai") == 0.0  # ... not priced per call as well
 
 
 @pytest.mark.asyncio
@@ -72,13 +80,14 @@ async def test_upstream_calls_carry_their_cost_on_spans_metrics_and_status(
     tunables = unit_tunables(providers={"polygon": {"price_per_call_usd": 0.002}})
     wiring = await bootstrap(settings, clock=clock, source=source, calendar=nyse,
                              tunables=tunables)  # fmt: skip
-    before = total("polygon")
+    before, before_calls = total("polygon"), call_total("polygon")
     quotes, _ = await wiring.app.get_quotes(["AAPL", "BTC-USD"])  # stocks + crypto: 2 requests
     assert len(quotes) == 2 and len(source.quote_calls) == 1
     (span,) = [s for s in exporter.get_finished_spans() if s.name == "polygon.get_quotes"]
     assert span.attributes is not None
     assert span.attributes["argo.cost_usd"] == pytest.approx(0.004)
     assert total("polygon") - before == pytest.approx(0.004)
+    assert call_total("polygon") - before_calls == pytest.approx(0.004)  # the calls' share
     (status,) = [s for s in await wiring.app.provider_status() if s.name == "polygon"]
     assert status.cost_usd_total == pytest.approx(0.004)
     assert wiring.app.performance()["cost_usd_total"] == pytest.approx(0.004)

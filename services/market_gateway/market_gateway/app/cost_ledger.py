@@ -8,8 +8,9 @@ One ledger for every provider, behind GetProviderStatus's `cost_usd_total`, the
 - AI calls: the adapter prices tokens (provider-reported cost, else `<AI>_INPUT/OUTPUT_
   PRICE_PER_1K`) and also counts `argo_market_gateway_ai_cost_usd_total{provider}`; it
   reports each spend here through `record_spend`, so the total counter includes AI spend
-  exactly once. Sum `argo_market_gateway_cost_usd_total` for the whole bill; the AI counter
-  is a breakdown of it, never to be added to it.
+  exactly once. `argo_market_gateway_cost_usd_total` is the whole bill; its breakdowns are
+  `argo_market_gateway_call_cost_usd_total` (calls) and `..._ai_cost_usd_total` (tokens):
+  sum the total or the breakdowns, never both.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from market_gateway.telemetry import PROVIDER_COST
+from market_gateway.telemetry import CALL_COST, PROVIDER_COST
 
 
 @dataclass
@@ -41,6 +42,8 @@ class CostLedger:
         totals = self._totals.setdefault(provider, CostTotals())
         totals.calls += int(calls)
         self._add(provider, totals, cost)
+        if cost > 0:
+            CALL_COST.labels(provider=provider).inc(cost)
         return cost
 
     def record_spend(self, provider: str, cost_usd: float) -> None:
