@@ -16,7 +16,8 @@ simulator (`tools/provider_sim`, config `bench/sim.yaml`: lognormal latency with
 quotas), then market-gateway, tracker and signal-engine (`python -m <service>.main`, through
 `bench/clocked.py`, which only makes every process's `ARGO_CLOCK_START` map the same wall
 time to the same simulated instant). Real Redis (`{redis_url}`, flushed before each phase)
-and real PostgreSQL (database `{database}`, dropped and created before each phase).
+and real PostgreSQL (database `{database}`, dropped and created before each phase); a lock
+file (`/tmp/argo-bench.lock`) keeps a second run from sharing them, or the cores.
 Every market-data and AI provider the seeds name is pointed at the simulator: Polygon
 (Massive), Alpaca, Alpha Vantage and Yahoo for market data, xAI and Perplexity for
 sentiment (DeepSeek, Qwen and GLM stay off: the seeds count six sources). The simulated

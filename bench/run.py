@@ -14,11 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import fcntl
 import json
 import math
+import os
 import shutil
+import signal
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,6 +41,34 @@ from bench.tables import TextTable, all_tables
 
 RESULTS = BENCH_DIR / "results"
 DOCS = BENCH_DIR.parent / "docs"
+# Machine-wide: two runs would share the Redis database index and the PostgreSQL database
+# (each flushes and drops them) and the 2 cores.
+LOCK_PATH = Path(tempfile.gettempdir()) / "argo-bench.lock"
+
+
+@contextlib.contextmanager
+def exclusive_run() -> Iterator[None]:
+    """Hold the benchmark lock; raise RunInProgress naming the holder if another run has it."""
+    with LOCK_PATH.open("a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            raise RunInProgress(lock.read().strip() or "unknown") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(
+            f"pid {os.getpid()} ({' '.join(sys.argv)}), started {datetime.now(UTC):%H:%M:%S} UTC"
+        )
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+class RunInProgress(RuntimeError):
+    pass
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -117,22 +151,37 @@ def render_saved(path: Path, console: Console) -> int:
     return 0
 
 
+def _interrupt(signum: int, _: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
     if args.from_json:
         return render_saved(args.from_json, console)
+    # A supervisor's SIGTERM (CI timeout, closed terminal) stops the processes like Ctrl-C.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)
+    try:
+        with exclusive_run():
+            return measure(args, console)
+    except RunInProgress as e:
+        console.print(f"[red]another benchmark is running[/red] ({e}); try again when it ends")
+        return 2
+    except KeyboardInterrupt:
+        console.print("[red]interrupted[/red]: every process it started was stopped")
+        return 130
+
+
+def measure(args: argparse.Namespace, console: Console) -> int:
     phases = plan(args.quick)
     dbs = Databases(args.redis_url, args.admin_database_url, args.database_name)
     started, wall = datetime.now(UTC), time.monotonic()
     load_before = machine.load_average()
     kind = "quick" if args.quick else "full"
     console.print(f"[bold]make bench[/bold] ({kind}): {', '.join(p.name for p in phases)}")
-    try:
-        results, errors = asyncio.run(run_all(phases, dbs, console))
-    except KeyboardInterrupt:
-        console.print("[red]interrupted[/red]: every process it started was stopped")
-        return 130
+    results, errors = asyncio.run(run_all(phases, dbs, console))
     stamp = started.strftime("%Y%m%d-%H%M%S")
     suffix = "-quick" if args.quick else ""
     json_name = f"bench-{stamp}{suffix}.json"
