@@ -64,9 +64,9 @@ class OtlpReceiver(trace_service_pb2_grpc.TraceServiceServicer):  # type: ignore
         if self._server is not None:
             await self._server.stop(0)
 
-    async def wait_for_services(self, trace_id: str, services: set[str]) -> None:
-        """Return once spans of every named service arrived for the trace."""
-        while not services <= self.services_in_trace(trace_id):
+    async def wait_for_spans(self, trace_id: str, required: set[tuple[str, str]]) -> None:
+        """Return once a span of each (service, span name) pair arrived for the trace."""
+        while not required <= {(s.service, s.name) for s in self.spans if s.trace_id == trace_id}:
             self._arrived.clear()
             await self._arrived.wait()
 
