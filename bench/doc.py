@@ -7,6 +7,8 @@ from typing import Any
 
 from bench.tables import TextTable, all_tables
 
+BUSY_SHARE = 0.05  # other work above this share of the cores makes the run "busy"
+
 METHOD = """\
 ## How it is measured
 
@@ -15,9 +17,9 @@ simulator (`tools/provider_sim`, config `bench/sim.yaml`: lognormal latency with
 120 ms and p99 600 ms for every provider, AI included; 1% injected 5xx; the providers' real
 quotas), then market-gateway, tracker and signal-engine (`python -m <service>.main`, through
 `bench/clocked.py`, which only makes every process's `ARGO_CLOCK_START` map the same wall
-time to the same simulated instant). Real Redis (`{redis_url}`, flushed before each phase)
-and real PostgreSQL (database `{database}`, dropped and created before each phase); a lock
-file (`/tmp/argo-bench.lock`) keeps a second run from sharing them, or the cores.
+time to the same simulated instant). Real Redis (`{redis_url}`, flushed before each
+phase) and real PostgreSQL (database `{database}`, dropped and created before each phase);
+a lock file (`/tmp/argo-bench.lock`) keeps a second run from sharing them, or the cores.
 Every market-data and AI provider the seeds name is pointed at the simulator: Polygon
 (Massive), Alpaca, Alpha Vantage and Yahoo for market data, xAI and Perplexity for
 sentiment (DeepSeek, Qwen and GLM stay off: the seeds count six sources). The simulated
@@ -25,7 +27,7 @@ session starts on Tuesday 2026-11-17 10:30 New York (`SYNTHETIC_ANCHOR_DATE` 202
 simulator and gateway).
 
 The two modes differ only in their hot-reload YAML (`bench/modes/<mode>.yaml`, the
-`ARGO_CONFIG` of all three services):
+`ARGO_CONFIG` of all three services); their environment is the same:
 
 - `baseline`: every `market_gateway.optimizations` switch off (no cache, no batching, no
   single-flight, no hedging, no streams, no incremental bars, no agreement sampling, every
@@ -34,25 +36,26 @@ The two modes differ only in their hot-reload YAML (`bench/modes/<mode>.yaml`, t
   `sentiment_refresh_seconds: 1` (AI asked every cycle), no adaptive polling.
 - `optimized`: everything on (the defaults).
 
-Cycle latency is the engine's own measurement of its background cycle (`CYCLE_SECONDS=5`;
-the same figure as `argo_signal_generation_duration_seconds`): after every cycle the
-harness reads `cycles_total` and `avg_signal_generation_time` from the engine's
-`/api/v1/health` and recovers each cycle's duration from the running sum, identically in
-both modes. The cold first cycle is the engine's first, right after start with empty caches
-(fresh Redis database); "warm" is every later cycle. Upstream calls are the simulator's own
-counters (`GET /_sim/counters`) read after each cycle, so they include everything the suite
-sent upstream meanwhile (the tracker's outcome tracking too). Cache hit rate is the
-gateway's `argo_cache_hits_total / (hits + misses)` over all its caches for the run; skip
-rate is the engine's skipped / evaluated symbols. CPU is utime + stime from
-`/proc/<pid>/stat` (clock ticks, 10 ms resolution; psutil is not installed) over the warm
-cycles divided by their
-number; peak RSS is `VmHWM` of `/proc/<pid>/status` at the end of the phase (MB = 10^6
-bytes). Throughput: the engine and tracker are stopped, then one client process
+**Cycle latency** is the engine's own measurement of its background cycle
+(`CYCLE_SECONDS=5`; the figure behind `argo_signal_generation_duration_seconds`): after
+every cycle the harness reads `cycles_total` and `avg_signal_generation_time` from the
+engine's `/api/v1/health` and recovers each cycle's duration from the running sum,
+identically in both modes. The cold first cycle is the engine's first, right after start
+with empty caches (fresh Redis database); "warm" is every later cycle.
+**Upstream calls** are the simulator's own counters (`GET /_sim/counters`) read after each
+cycle, so they include everything the suite sent upstream meanwhile (the tracker's outcome
+tracking too); "429s" are HTTP 429 answers, "rate-limited answers" add Alpha Vantage's
+HTTP-200 throttle notes. **Cache hit rate** is the gateway's `argo_cache_hits_total /
+(hits + misses)` over all its caches for the run; **skip rate** is the engine's skipped /
+evaluated symbols. **CPU** is utime + stime from `/proc/<pid>/stat` (clock ticks, 10 ms
+resolution; psutil is not installed) over the warm cycles divided by their number;
+**peak RSS** is `VmHWM` of `/proc/<pid>/status` at the end of the phase (MB = 10^6 bytes).
+**Throughput**: the engine and tracker are stopped, then one client process
 (`bench/load.py`, 64 coroutines on one channel, 1 s warm-up) calls GetQuotes for the 6
 symbols for a fixed time, then the same client sends the same request bytes to a bare
 `grpc.aio` echo server (`bench/echo_server.py`); two alternating rounds each, the best
-round of each side counts. Server CPU share from `/proc`, the client's own from
-`resource.getrusage`.
+round of each side counts. Server CPU share from `/proc` (it can exceed 1.00: gRPC's C core
+runs threads of its own), the client's from `resource.getrusage`.
 """
 
 LIMITS = """\
@@ -75,6 +78,12 @@ LIMITS = """\
   simulator's built-in AI latency is overridden), which flatters the baseline.
 - The optimized mode's adaptive polling evaluates quiet symbols less often than every cycle;
   symbols it defers are neither computed nor counted as skipped.
+- A cold cycle over many symbols is bounded by the gateway's own per-provider limiters at
+  the seeds' quotas: each new symbol needs its bars once, one request per symbol, and
+  Polygon, Alpaca and Yahoo together allow about 12 requests a second, so 500 symbols
+  cannot start in much less than 40 s.
+- The code measured is the checkout's working tree, including other engineers' uncommitted
+  work (the Machine table counts the modified files).
 """
 
 
@@ -89,7 +98,8 @@ def render(report: Mapping[str, Any], chart_name: str) -> str:
     machine = report["machine"]
     results = report["results"]
     load = report["load_average"]
-    busy = max(load["before"][0], load["after"][0]) > 0.5
+    others = report.get("other_work", {"cpu_seconds": 0.0, "share_of_cores": 0.0})
+    busy = others["share_of_cores"] > BUSY_SHARE
     parts = [
         "# Benchmarks: the seed scenario, before and after",
         "",
@@ -107,14 +117,17 @@ def render(report: Mapping[str, Any], chart_name: str) -> str:
         f"| Python | {machine['python']} ({machine['platform']}) |",
         f"| code | commit {machine['git_commit']} plus uncommitted changes in "
         f"{machine['git_dirty_files']} tracked files (work in progress in the shared checkout) |",
+        f"| other work during the run | {others['cpu_seconds']:.0f} CPU-seconds = "
+        f"{others['share_of_cores']:.0%} of the cores (/proc/stat minus this run's own) |",
         f"| load average (1/5/15 min) | before {load['before']}, after {load['after']} |",
         "",
     ]
     if busy:
         parts += [
             "**The machine was busy during this run**: other work (other engineers' tests in",
-            "the shared checkout) ran at the same time, see the load averages; latencies,",
-            "CPU and throughput are noisier, and likely worse, than on an idle machine.",
+            f"the shared checkout) used {others['share_of_cores']:.0%} of the cores meanwhile;",
+            "latencies, CPU and throughput are noisier, and likely worse, than on an idle",
+            "machine.",
             "",
         ]
     parts += ["## Results", ""]

@@ -178,7 +178,7 @@ def measure(args: argparse.Namespace, console: Console) -> int:
     phases = plan(args.quick)
     dbs = Databases(args.redis_url, args.admin_database_url, args.database_name)
     started, wall = datetime.now(UTC), time.monotonic()
-    load_before = machine.load_average()
+    load_before, cpu_before = machine.load_average(), machine.cpu_reading()
     kind = "quick" if args.quick else "full"
     console.print(f"[bold]make bench[/bold] ({kind}): {', '.join(p.name for p in phases)}")
     results, errors = asyncio.run(run_all(phases, dbs, console))
@@ -192,6 +192,9 @@ def measure(args: argparse.Namespace, console: Console) -> int:
         "duration_seconds": time.monotonic() - wall,
         "machine": machine.describe(),
         "load_average": {"before": load_before, "after": machine.load_average()},
+        "other_work": machine.others_cpu(
+            cpu_before, machine.cpu_reading(), time.monotonic() - wall
+        ),
         "phases": [
             {"name": p.name, "mode": p.mode, "symbols": len(p.symbols), "cycles": p.cycles}
             for p in phases

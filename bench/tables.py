@@ -147,7 +147,7 @@ def _target_value(name: str, value: float) -> str:
 def details_table(results: Mapping[str, Mapping[str, Any]]) -> TextTable:
     """What each phase cost the machine besides the suite, and what the engine did."""
     headers = ["phase", "mode", "symbols", "cycles", "start-up s", "health reads/cycle"]
-    headers += ["their engine CPU ms/warm cycle"]
+    headers += ["engine CPU of those reads ms/warm cycle"]
     headers += ["simulator CPU ms/cycle", "polls deferred", "signals published"]
     rows: list[list[str]] = []
     for name, r in results.items():

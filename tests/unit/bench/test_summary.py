@@ -119,6 +119,7 @@ def test_doc_names_the_machine_and_flags_a_busy_one() -> None:
         },
         "results": {"baseline": BASELINE, "optimized": OPTIMIZED},
         "load_average": {"before": [1.8, 1.4, 1.3], "after": [2.9, 2.0, 1.6]},
+        "other_work": {"cpu_seconds": 400.0, "share_of_cores": 0.29},
         "json_name": "bench-x.json",
         "started": "2026-11-21T14:11:03+00:00",
         "duration_seconds": 700.0,
@@ -130,5 +131,6 @@ def test_doc_names_the_machine_and_flags_a_busy_one() -> None:
     assert "The machine was busy" in text
     assert "| warm cycle p50 ms | 6,000 | 3.50 | 1,714x |" in text
     assert "`redis://127.0.0.1:6379/11`" in text
-    quiet = {**report, "load_average": {"before": [0.1, 0.1, 0.1], "after": [0.2, 0.1, 0.1]}}
+    assert "used 29% of the cores" in text
+    quiet = {**report, "other_work": {"cpu_seconds": 10.0, "share_of_cores": 0.01}}
     assert "The machine was busy" not in render(quiet, "benchmarks.png")
