@@ -94,6 +94,17 @@ def markdown_table(table: TextTable) -> str:
     return "\n".join(lines)
 
 
+def _code(machine: Mapping[str, Any]) -> str:
+    dirty = int(machine["git_dirty_files"])
+    if not dirty:
+        return f"commit {machine['git_commit']}, clean working tree"
+    files = "file" if dirty == 1 else "files"
+    return (
+        f"commit {machine['git_commit']} plus uncommitted changes in {dirty} tracked {files} "
+        "(the shared checkout's work in progress)"
+    )
+
+
 def render(report: Mapping[str, Any], chart_name: str) -> str:
     machine = report["machine"]
     results = report["results"]
@@ -115,8 +126,7 @@ def render(report: Mapping[str, Any], chart_name: str) -> str:
         f"| CPU | {machine['cpu_model']}, {machine['cores']} cores |",
         f"| RAM | {machine['ram_gb']} GB |",
         f"| Python | {machine['python']} ({machine['platform']}) |",
-        f"| code | commit {machine['git_commit']} plus uncommitted changes in "
-        f"{machine['git_dirty_files']} tracked files (work in progress in the shared checkout) |",
+        f"| code | {_code(machine)} |",
         f"| other work during the run | {others['cpu_seconds']:.0f} CPU-seconds = "
         f"{others['share_of_cores']:.0%} of the cores (/proc/stat minus this run's own) |",
         f"| load average (1/5/15 min) | before {load['before']}, after {load['after']} |",

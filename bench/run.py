@@ -80,6 +80,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--from-json", type=Path, help="render a saved result (tables, chart) without running"
     )
+    parser.add_argument(
+        "--write-doc",
+        action="store_true",
+        help="with --from-json of a full run: regenerate docs/benchmarks.md (+ .png) from it",
+    )
     return parser.parse_args(argv)
 
 
@@ -141,13 +146,20 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
-def render_saved(path: Path, console: Console) -> int:
+def render_saved(path: Path, console: Console, write_doc: bool) -> int:
     report = json.loads(path.read_text())
     for table in all_tables(report["results"]):
         console.print(rich_table(table))
     if "baseline" in report["results"] and "optimized" in report["results"]:
         chart.draw(report["results"], path.with_suffix(".png"))
         console.print(f"chart: {path.with_suffix('.png')}")
+        if write_doc:
+            if report["kind"] != "full" or report["errors"]:
+                console.print("[red]docs come from a full run without errors only[/red]")
+                return 2
+            shutil.copyfile(path.with_suffix(".png"), DOCS / "benchmarks.png")
+            (DOCS / "benchmarks.md").write_text(doc.render(report, "benchmarks.png"))
+            console.print("docs/benchmarks.md regenerated")
     return 0
 
 
@@ -159,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     console = Console()
     if args.from_json:
-        return render_saved(args.from_json, console)
+        return render_saved(args.from_json, console, args.write_doc)
     # A supervisor's SIGTERM (CI timeout, closed terminal) stops the processes like Ctrl-C.
     signal.signal(signal.SIGTERM, _interrupt)
     signal.signal(signal.SIGHUP, _interrupt)
