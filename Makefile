@@ -58,7 +58,7 @@ lint: $(STAMP) ## buf lint + buf breaking + ruff + mypy + import boundaries + k8
 	else echo "buf breaking: main has no protos/ yet, nothing to compare against"; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs services tools
+	$(BIN)/mypy libs services tools bench
 	$(BIN)/lint-imports
 	$(MAKE) --no-print-directory k8s-check
 

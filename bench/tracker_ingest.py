@@ -222,7 +222,10 @@ async def measure_ingest(dsn: str, batches: int, rounds: int) -> list[dict[str, 
         def raw_copy(batch: list[Signal]) -> Awaitable[Any]:
             now = datetime.now(UTC)
             records = [(*signal_values(s), now, s.create_time, s.create_time) for s in batch]
-            return raw.copy_records_to_table("signals", records=records, columns=columns)
+            copied: Awaitable[Any] = raw.copy_records_to_table(
+                "signals", records=records, columns=columns
+            )
+            return copied
 
         def store_insert(method: IngestMethod) -> Callable[[list[Signal]], Awaitable[Any]]:
             return lambda batch: stores[method].record(batch, record_time=datetime.now(UTC))
