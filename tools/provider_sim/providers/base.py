@@ -72,7 +72,7 @@ class ProviderBase:
         return view
 
     def routes(self) -> list[Route]:
-        raise NotImplementedError
+        raise NotImplementedError  # template hook: each provider's subclass overrides it
 
     def stream_routes(self, hub: Any, outage: Callable[[ProviderBase], str | None]) -> list[Route]:
         """WebSocket endpoints (method "WS"); `hub` is the shared StreamHub."""

@@ -59,16 +59,16 @@ class StreamProtocol:
         return self.provider.config.stream
 
     async def welcome(self, session: StreamSession) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # template hook: each provider's subclass overrides it
 
     async def on_text(self, session: StreamSession, text: str) -> None:
-        raise NotImplementedError
+        raise NotImplementedError  # template hook: each provider's subclass overrides it
 
     async def on_auth_timeout(self, session: StreamSession) -> None:
         await session.ws.close()
 
     async def events(self, session: StreamSession) -> list[Event]:
-        raise NotImplementedError
+        raise NotImplementedError  # template hook: each provider's subclass overrides it
 
     def over_connection_limit(self, session: StreamSession) -> bool:
         """True (and counted) when authenticating `session` would exceed the plan."""
