@@ -12,7 +12,7 @@ SOURCE_ROOTS := gen/python libs services/market_gateway services/signal_engine s
 BREAKING_AGAINST ?= .git\#branch=main,subdir=protos
 
 .PHONY: help venv protos protos-check lint fmt test test-unit test-integration k8s-render k8s-check \
-        test-e2e run clean bench bench-quick bench-resilience bench-tracker sim
+        test-e2e test-load run clean bench bench-quick bench-resilience bench-tracker sim
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -96,6 +96,9 @@ test-integration: $(STAMP)
 
 test-e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+test-load: $(STAMP) ## 64 callers on every RPC of the three services: errors, p99, RSS (~2 min)
+	$(BIN)/pytest -q -s tests/load
 
 bench: $(STAMP) ## seed scenario, baseline vs optimized, real processes (<= 15 min; docs/benchmarks.md)
 	$(PY) -m bench.run

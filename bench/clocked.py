@@ -9,6 +9,9 @@ then sets ARGO_CLOCK_START to the anchor's instant plus the wall time elapsed si
 anchor's epoch, and runs the module as __main__ (runpy): every clock then maps the same
 wall time to the same simulated instant, within the few milliseconds between this and the
 clock's construction.
+
+With BENCH_CYCLE_RECORD set (the engine's run), every cycle's duration is also written to
+that file (bench/cycle_record.py).
 """
 
 from __future__ import annotations
@@ -20,6 +23,9 @@ import sys
 import time
 import warnings
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from bench.cycle_record import RECORD_VARIABLE, record_engine_cycles
 
 ANCHOR_VARIABLE = "BENCH_CLOCK_ANCHOR"
 
@@ -35,6 +41,8 @@ def main() -> None:
     module = sys.argv[1]
     sys.argv = [module, *sys.argv[2:]]
     importlib.import_module(module)  # the slow part, before the clock starts
+    if record := os.environ.get(RECORD_VARIABLE):
+        record_engine_cycles(Path(record))
     os.environ["ARGO_CLOCK_START"] = clock_start(os.environ[ANCHOR_VARIABLE], time.time())
     warnings.filterwarnings("ignore", category=RuntimeWarning, module="runpy")
     runpy.run_module(module, run_name="__main__", alter_sys=True)

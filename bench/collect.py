@@ -11,17 +11,18 @@ import aiohttp
 from bench import procstat
 from bench.cluster import Cluster, Process, get_json, get_text
 from bench.scenario import Phase
-from bench.stats import counters_diff, durations_from_means, label_values, metric_sum
+from bench.stats import counters_diff, label_values, metric_sum
 
 
 @dataclass
 class Detection:
-    """What was read right after the engine finished a cycle."""
+    """What was read right after the engine finished a cycle (or several)."""
 
     cycles: int
     mean_seconds: float
     performance: dict[str, Any]
     counters: dict[str, Any]
+    durations: list[float]  # every cycle's own duration so far (bench.cycle_record)
     cpu: dict[str, float] = field(default_factory=dict)
 
 
@@ -51,7 +52,7 @@ async def collect(
     }
     detections = observation.detections
     first, last = detections[0], detections[-1]
-    durations = durations_from_means([(d.cycles, d.mean_seconds) for d in detections])
+    durations = cycle_seconds(observation)
     warm_cycles = last.cycles - first.cycles
     per_cycle = calls_by_cycle(observation)
     return {
@@ -94,6 +95,16 @@ async def health_read_cpu(http: aiohttp.ClientSession, engine: Process, reads: i
     for _ in range(reads):
         await get_json(http, f"{engine.admin_url}/api/v1/health")
     return (procstat.sample(engine.pid).cpu_seconds - before) / reads
+
+
+def cycle_seconds(observation: Observation) -> list[float]:
+    """Every cycle's own duration (the engine's record, read at the last detection), however
+    many cycles ended between two detections; ValueError if an earlier read disagrees."""
+    durations = observation.detections[-1].durations if observation.detections else []
+    for detection in observation.detections:
+        if durations[: len(detection.durations)] != detection.durations:
+            raise ValueError(f"the engine's cycle record changed after cycle {detection.cycles}")
+    return list(durations)
 
 
 def calls_by_cycle(observation: Observation) -> list[dict[str, int]]:

@@ -36,10 +36,14 @@ The two modes differ only in their hot-reload YAML (`bench/modes/<mode>.yaml`, t
   `sentiment_refresh_seconds: 1` (AI asked every cycle), no adaptive polling.
 - `optimized`: everything on (the defaults).
 
-**Cycle latency** is the engine's own measurement of its background cycle
-(`CYCLE_SECONDS=5`; the figure behind `argo_signal_generation_duration_seconds`): after
-every cycle the harness reads `cycles_total` and `avg_signal_generation_time` from the
-engine's `/api/v1/health` and recovers each cycle's duration from the running sum,
+**Cycle latency** is the engine's own measurement of each background cycle
+(`CYCLE_SECONDS=5`): the value it observes in `argo_signal_generation_duration_seconds`,
+which the bench's launcher also appends, one line per cycle, to a file of the phase
+(`bench/cycle_record.py`; the engine's code is unchanged). After every cycle the harness
+reads `cycles_total` and `avg_signal_generation_time` from the engine's `/api/v1/health`,
+takes that many durations from the record and checks their mean against the engine's, so
+two cycles that end between two reads (a cold cycle that overran and the short one that
+started right after it) keep their own durations instead of sharing their sum;
 identically in both modes. The cold first cycle is the engine's first, right after start
 with empty caches (fresh Redis database); "warm" is every later cycle.
 **Upstream calls** are the simulator's own counters (`GET /_sim/counters`) read after each
@@ -53,9 +57,11 @@ resolution; psutil is not installed) over the warm cycles divided by their numbe
 **Throughput**: the engine and tracker are stopped, then one client process
 (`bench/load.py`, 64 coroutines on one channel, 1 s warm-up) calls GetQuotes for the 6
 symbols for a fixed time, then the same client sends the same request bytes to a bare
-`grpc.aio` echo server (`bench/echo_server.py`); two alternating rounds each, the best
-round of each side counts. Server CPU share from `/proc` (it can exceed 1.00: gRPC's C core
-runs threads of its own), the client's from `resource.getrusage`.
+`grpc.aio` echo server (`bench/echo_server.py`), once on the standard asyncio loop (the
+target's reference) and once on uvloop, the loop the services run on (decision 0022); two
+alternating rounds each, the best round of each side counts. Server CPU share from
+`/proc` (it can exceed 1.00: gRPC's C core runs threads of its own), the client's from
+`resource.getrusage`.
 """
 
 LIMITS = """\

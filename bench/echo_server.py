@@ -1,9 +1,11 @@
 """A bare grpc.aio server with one unary method that returns the request's bytes.
 
-    python -m bench.echo_server [--port 0]
+    python -m bench.echo_server [--port 0] [--loop asyncio|uvloop]
 
 No interceptors, no health, no reflection: the floor a Python gRPC service cannot beat,
-measured next to GetQuotes by bench/throughput.py. Prints `echo server on <port>` and serves
+measured next to GetQuotes by bench/throughput.py. On the standard asyncio loop by default
+(issue 8's reference); `--loop uvloop` gives the like-for-like floor for the services, which
+run on uvloop (docs/decisions/0022-uvloop.md). Prints `echo server on <port>` and serves
 until SIGTERM/SIGINT.
 """
 
@@ -42,7 +44,14 @@ async def serve(port: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.echo_server")
     parser.add_argument("--port", type=int, default=0)
-    asyncio.run(serve(parser.parse_args().port))
+    parser.add_argument("--loop", choices=("asyncio", "uvloop"), default="asyncio")
+    args = parser.parse_args()
+    if args.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(serve(args.port))
+    else:
+        asyncio.run(serve(args.port))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """One phase: fresh simulator, Redis database, PostgreSQL database and services; watch the
 engine's own cycles; collect every figure; stop everything.
 
-Cycle latency is the engine's own measurement of its background cycle (CYCLE_SECONDS=5):
-the harness polls the engine's /api/v1/health after each expected cycle end and turns
-(cycles_total, avg_signal_generation_time) into each cycle's duration (the running sum
-differenced), the same in every mode. Upstream calls are attributed to the cycle during
-which the simulator counted them (read at each cycle's detection).
+Cycle latency is the engine's own measurement of its background cycle (CYCLE_SECONDS=5),
+cycle by cycle: the value it observes in argo_signal_generation_duration_seconds, which
+bench.clocked also writes to the phase's cycle record (bench/cycle_record.py). The harness
+polls the engine's /api/v1/health after each expected cycle end; at each new
+cycles_total it reads the record's first cycles_total durations and checks them against
+the same reply's avg_signal_generation_time, so cycles that end between two reads keep
+their own durations, the same in every mode. Upstream calls are attributed to the cycle
+during which the simulator counted them (read at each cycle's detection).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from typing import Any
 import aiohttp
 import yaml
 
-from bench import databases, procstat, throughput
+from bench import cycle_record, databases, procstat, throughput
 from bench.cluster import SERVICES, Cluster, Process, free_port, get_json, get_text
 from bench.collect import Detection, Observation, collect
 from bench.scenario import (
@@ -33,7 +36,6 @@ from bench.scenario import (
     service_envs,
     sim_config,
 )
-from bench.stats import durations_from_means
 
 STALL_SECONDS = 300.0  # no new cycle for this long fails the phase
 MAX_POLL_SECONDS = 0.5
@@ -88,19 +90,24 @@ async def _run(
             start_metrics=await get_text(http, f"{gateway.admin_url}/metrics"),
         )
         status(f"{phase.name}: starting signal-engine")
-        engine = cluster.start_service(
-            "signal-engine", envs["signal-engine"], ports["signal-engine"]
-        )
+        record = cluster.workdir / "engine-cycles.txt"
+        engine_env = {**envs["signal-engine"], cycle_record.RECORD_VARIABLE: str(record)}
+        engine = cluster.start_service("signal-engine", engine_env, ports["signal-engine"])
         startup = time.monotonic() - started
         status(f"{phase.name}: {phase.mode}, {len(phase.symbols)} symbols, 5 s cycles")
-        await _observe(phase, cluster, engine, http, observation, on_cycle)
+        await _observe(phase, cluster, engine, record, http, observation, on_cycle)
         result = await collect(phase, cluster, http, observation)
         result["startup_seconds"] = round(startup, 2)
     if phase.throughput_seconds > 0:
         status(f"{phase.name}: GetQuotes throughput vs a bare grpc.aio echo server")
         await asyncio.to_thread(cluster.stop, "signal-engine", "tracker")
         result["throughput"] = await throughput.compare(
-            gateway.address, phase.symbols, phase.throughput_seconds, cluster, anchor
+            gateway.address,
+            phase.symbols,
+            phase.throughput_seconds,
+            cluster,
+            anchor,
+            rounds=phase.throughput_rounds,
         )
     return result
 
@@ -109,12 +116,12 @@ async def _observe(
     phase: Phase,
     cluster: Cluster,
     engine: Process,
+    record: Path,
     http: aiohttp.ClientSession,
     observation: Observation,
     on_cycle: Callable[[int], None],
 ) -> None:
     """Poll the engine's health right after each expected cycle end until `phase.cycles`."""
-    means: list[tuple[int, float]] = []
     seen = 0
     last_progress = started = time.monotonic()
     interval = 0.05
@@ -132,13 +139,16 @@ async def _observe(
         if cycles > seen:
             counters = await get_json(http, f"{cluster.sim_url}/counters")
             mean = float(performance["avg_signal_generation_time"])
-            detection = Detection(cycles, mean, performance, counters, _cpu(cluster))
+            try:
+                durations = cycle_record.read(record, cycles, mean)
+            except cycle_record.CycleRecordError as e:
+                raise PhaseError(f"{e}:\n{engine.log_tail()}") from e
+            detection = Detection(cycles, mean, performance, counters, durations, _cpu(cluster))
             observation.detections.append(detection)
             if len(observation.detections) == 1:
                 gateway = cluster.processes["market-gateway"]
                 observation.warm_metrics = await get_text(http, f"{gateway.admin_url}/metrics")
-            means.append((cycles, mean))
-            last = durations_from_means(means)[-1]
+            last = durations[-1]
             seen = cycles
             last_progress = time.monotonic()
             on_cycle(cycles)

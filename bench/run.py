@@ -191,6 +191,7 @@ def measure(args: argparse.Namespace, console: Console) -> int:
     dbs = Databases(args.redis_url, args.admin_database_url, args.database_name)
     started, wall = datetime.now(UTC), time.monotonic()
     load_before, cpu_before = machine.load_average(), machine.cpu_reading()
+    described = machine.describe()  # the code as it was when the run started
     kind = "quick" if args.quick else "full"
     console.print(f"[bold]make bench[/bold] ({kind}): {', '.join(p.name for p in phases)}")
     results, errors = asyncio.run(run_all(phases, dbs, console))
@@ -202,7 +203,7 @@ def measure(args: argparse.Namespace, console: Console) -> int:
         "command": "make bench-quick" if args.quick else "make bench",
         "started": started.isoformat(timespec="seconds"),
         "duration_seconds": time.monotonic() - wall,
-        "machine": machine.describe(),
+        "machine": described,
         "load_average": {"before": load_before, "after": machine.load_average()},
         "other_work": machine.others_cpu(
             cpu_before, machine.cpu_reading(), time.monotonic() - wall

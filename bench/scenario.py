@@ -56,6 +56,7 @@ class Phase:
     cycles: int  # engine cycles observed, the cold first one included
     max_seconds: float  # ...or fewer when watching them takes longer than this
     throughput_seconds: float = 0.0  # > 0: GetQuotes vs echo after the cycles
+    throughput_rounds: int = 2  # alternating rounds per server; the best of each counts
 
     @property
     def warm_days(self) -> int:
@@ -89,7 +90,15 @@ def plan(quick: bool) -> list[Phase]:
     if quick:
         return [
             Phase("baseline", "baseline", SEED_SYMBOLS, cycles=5, max_seconds=45),
-            Phase("optimized", "optimized", SEED_SYMBOLS, 10, 55, throughput_seconds=2.0),
+            Phase(
+                "optimized",
+                "optimized",
+                SEED_SYMBOLS,
+                10,
+                55,
+                throughput_seconds=2.0,
+                throughput_rounds=1,  # three servers now: keeps the quick run under 3 min
+            ),
             Phase("scale-50", "optimized", symbols(50), cycles=3, max_seconds=30),
         ]
     return [

@@ -108,22 +108,6 @@ def per_cycle(series: Sequence[float]) -> list[float]:
     return [b - a for a, b in zip(series, series[1:], strict=False)]
 
 
-def durations_from_means(samples: Sequence[tuple[int, float]]) -> list[float]:
-    """Each cycle's duration from (cycles so far, mean duration so far) samples taken
-    after every cycle: the running sum mean*n differenced. Samples where the count did not
-    move are ignored; when it moved by k > 1 the k cycles share the difference evenly."""
-    durations: list[float] = []
-    count, total = 0, 0.0
-    for cycles, mean in samples:
-        if cycles <= count:
-            continue
-        new_total = mean * cycles
-        step = (new_total - total) / (cycles - count)
-        durations.extend([max(0.0, step)] * (cycles - count))
-        count, total = cycles, new_total
-    return durations
-
-
 def metric_sum(exposition: str, name: str, labels: Mapping[str, str] | None = None) -> float:
     """Sum of the samples of `name` (with at least `labels`) in a Prometheus text
     exposition."""

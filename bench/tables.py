@@ -104,13 +104,22 @@ def scale_table(results: Mapping[str, Mapping[str, Any]]) -> TextTable:
     return TextTable("Scale (optimized)", headers, rows)
 
 
+_THROUGHPUT_ROWS = {
+    "gateway": "GetQuotes (market-gateway)",
+    "echo": "bare grpc.aio echo (asyncio loop)",
+    "echo_uvloop": "bare grpc.aio echo on uvloop",
+}
+
+
 def throughput_table(result: Mapping[str, Any]) -> TextTable:
     rows: list[list[str]] = []
-    for kind in ("gateway", "echo"):
+    for kind, label in _THROUGHPUT_ROWS.items():
+        if kind not in result:  # results saved before the uvloop echo was measured
+            continue
         r = result[kind]
         rows.append(
             [
-                "GetQuotes (market-gateway)" if kind == "gateway" else "bare grpc.aio echo",
+                label,
                 f"{r['calls_per_second']:,.0f}",
                 _number(r["latency_ms"]["p50"]),
                 _number(r["latency_ms"]["p99"]),
@@ -122,6 +131,8 @@ def throughput_table(result: Mapping[str, Any]) -> TextTable:
     title = (
         f"Throughput, 6 symbols, 64 callers: GetQuotes = {result['gateway_vs_echo']:.0%} of echo"
     )
+    if "gateway_vs_echo_uvloop" in result:
+        title += f" ({result['gateway_vs_echo_uvloop']:.0%} of echo on uvloop)"
     headers = ["server", "calls/s", "p50 ms", "p99 ms", "server CPU", "client CPU", "errors"]
     return TextTable(title, headers, rows)
 

@@ -1,6 +1,8 @@
 """GetQuotes throughput (warm, 64 concurrent callers) next to a bare grpc.aio echo server,
-both measured by the same closed-loop client process (bench/load.py) in the same run, in
-alternating rounds (best round of each).
+all measured by the same closed-loop client process (bench/load.py) in the same run, in
+alternating rounds (best round of each). The echo server runs twice: on the standard
+asyncio loop (`echo`, the target's reference) and on uvloop (`echo_uvloop`, the loop the
+services run on), so the like-for-like ratio is published too.
 
 The signal engine and the tracker are stopped first, so the gateway serves only the load
 (its caches and streams stay warm). Server CPU share = the server's CPU seconds over the
@@ -24,6 +26,7 @@ from bench.cluster import Cluster, Process, StartupError, spawn
 from bench.scenario import base_env
 
 CALLERS = 64
+ECHOES = {"echo": "asyncio", "echo_uvloop": "uvloop"}  # result key -> the echo server's loop
 ROUNDS = 2
 _PORT_LINE = re.compile(r"^echo server on (\d+)$", re.M)
 
@@ -40,18 +43,30 @@ async def compare(
     disturbed by whatever else the machine runs), every round is kept."""
     gateway = cluster.processes["market-gateway"]
     env = base_env(os.environ, anchor)
-    echo = spawn("echo-server", ["-m", "bench.echo_server"], env, cluster.logs, cluster.workdir)
-    runs: dict[str, list[dict[str, Any]]] = {"gateway": [], "echo": []}
+    echoes = {
+        kind: spawn(
+            kind.replace("_", "-") + "-server",
+            ["-m", "bench.echo_server", "--loop", loop],
+            env,
+            cluster.logs,
+            cluster.workdir,
+        )
+        for kind, loop in ECHOES.items()
+    }
+    runs: dict[str, list[dict[str, Any]]] = {"gateway": [], **{kind: [] for kind in ECHOES}}
     try:
-        echo_address = f"127.0.0.1:{await _echo_port(echo)}"
+        addresses = {kind: f"127.0.0.1:{await _echo_port(p)}" for kind, p in echoes.items()}
         for _ in range(rounds):
             runs["gateway"].append(
                 await _measure(gateway_address, "gateway", symbols, seconds, gateway)
             )
-            runs["echo"].append(await _measure(echo_address, "echo", symbols, seconds, echo))
+            for kind, echo in echoes.items():
+                runs[kind].append(await _measure(addresses[kind], "echo", symbols, seconds, echo))
     finally:
-        echo.popen.terminate()
-        await asyncio.to_thread(echo.popen.wait, 10)
+        for echo in echoes.values():
+            echo.popen.terminate()
+        for echo in echoes.values():
+            await asyncio.to_thread(echo.popen.wait, 10)
     results: dict[str, Any] = {
         kind: max(found, key=lambda r: float(r["calls_per_second"])) for kind, found in runs.items()
     }
@@ -59,6 +74,10 @@ async def compare(
     echo_rate = results["echo"]["calls_per_second"]
     results["gateway_vs_echo"] = (
         results["gateway"]["calls_per_second"] / echo_rate if echo_rate else 0.0
+    )
+    uv_rate = results["echo_uvloop"]["calls_per_second"]
+    results["gateway_vs_echo_uvloop"] = (
+        results["gateway"]["calls_per_second"] / uv_rate if uv_rate else 0.0
     )
     return results
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 from pathlib import Path
 
@@ -47,7 +48,25 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+# Ports for the test's own servers come from below Linux's ephemeral range (32768-60999):
+# a port the kernel picked with bind(0) is also a candidate local port of every outgoing
+# connection, so one could take it between the choice and the server's bind (a process
+# that then fails to start). Ports are also never handed out twice in one run.
+_PORT_RANGE = (20000, 32000)
+_GIVEN_PORTS: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A 127.0.0.1 TCP port nothing listens on, for a server the test starts."""
+    for _ in range(500):
+        port = random.randint(*_PORT_RANGE)
+        if port in _GIVEN_PORTS:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN_PORTS.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_PORT_RANGE}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import subprocess
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from argo.signals.v1 import signals_pb2, signals_pb2_grpc
+from service_runtime.channels import ChannelSecurity, load_channel_security, open_channel
 
 _ACTION_STYLE = {"BUY": "bold green", "SELL": "bold red", "HOLD": "yellow"}
 
@@ -30,14 +32,18 @@ class LiveView:
         engine_addr: str,
         gateway_admin: str,
         processes: dict[str, subprocess.Popen[bytes]],
+        security: ChannelSecurity | None = None,
     ) -> None:
         self._engine_addr = engine_addr
+        # The same TLS_CA_FILE / client certificate / ARGO_CALLER_TOKEN the services use for
+        # their outbound channels, so the view still reaches the engine with TLS or auth on.
+        self._security = security if security is not None else load_channel_security(os.environ)
         self._gateway_admin = gateway_admin
         self._processes = processes
 
     async def run(self) -> None:
         async with (
-            grpc.aio.insecure_channel(self._engine_addr) as channel,
+            open_channel(self._engine_addr, self._security) as channel,
             httpx.AsyncClient(timeout=1.0) as http,
         ):
             stub = signals_pb2_grpc.SignalEngineStub(channel)

@@ -1,35 +1,51 @@
-"""grpc.aio server interceptors: OpenTelemetry spans, per-RPC log context and metrics.
+"""The grpc.aio server interceptor: a server span, per-RPC log context and metrics.
 
-`aio_server_interceptor()` from opentelemetry-instrumentation-grpc creates the server span
-(the sync GrpcInstrumentorServer does not see grpc.aio). The second interceptor binds
-`rpc_method` and `request_id` into structlog's contextvars and counts requests by status.
+Written here rather than taken from opentelemetry-instrumentation-grpc's
+`aio_server_interceptor`: that one rebuilds the method handler, re-parses the peer and
+wraps the servicer context on every call, which measured ~150 µs of CPU per call (the
+gateway's warm GetQuotes costs ~480 µs in all), and it mishandles Health/Watch, which
+streams with context.write(). This one builds each method's wrapped handler once, and per
+call does only what the semantic conventions ask: extract the W3C trace context from the
+metadata, one SERVER span named `/package.Service/Method` (as the OTel client names its
+spans) with `rpc.*` attributes and the status code, structlog context (`rpc_method`,
+`request_id`) and the two shared metrics. Extraction is skipped for calls that carry none
+of the propagator's keys, the span is attached by hand and each status code's counter child
+is kept: together 48 -> 35 µs per call.
+Health and reflection pass through untouched (probe noise).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import random
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import grpc
 import structlog
-from opentelemetry.instrumentation.grpc import aio_server_interceptor
-from opentelemetry.instrumentation.grpc.filters import (
-    any_of,
-    health_check,
-    negate,
-    service_prefix,
-)
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.propagators.textmap import TextMapPropagator
+from opentelemetry.trace import SpanKind, Status, StatusCode
 
 from observability.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
 _SKIP_METHODS = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+# Codes that are the server's fault (OpenTelemetry's gRPC conventions for server spans).
+_SERVER_ERRORS = {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE",
+                  "DATA_LOSS"}  # fmt: skip
+_QUIET_CODES = {"OK", "CANCELLED", "INVALID_ARGUMENT", "NOT_FOUND", "UNIMPLEMENTED"}
+_CODE_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 
 
-class ContextAndMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class ServerTelemetryInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    def __init__(self, tracer_provider: trace.TracerProvider | None = None) -> None:
+        self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
+        self._wrapped: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
@@ -39,41 +55,60 @@ class ContextAndMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[
         method: str = details.method
         if handler is None or method.startswith(_SKIP_METHODS):
             return handler
+        known = self._wrapped.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        wrapped = self._wrap(method, handler)
+        self._wrapped[method] = (handler, wrapped)
+        return wrapped
+
+    def _wrap(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        call = _Call(self._tracer, method)
+        serializers = {
+            "request_deserializer": handler.request_deserializer,
+            "response_serializer": handler.response_serializer,
+        }
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(method, handler.unary_unary),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                call.unary(handler.unary_unary), **serializers
             )
         if handler.unary_stream is not None:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(method, handler.unary_stream),
-                request_deserializer=handler.request_deserializer,
-                response_serializer=handler.response_serializer,
+                call.streaming(handler.unary_stream), **serializers
             )
-        return handler
+        return handler  # client-streaming methods: none in the suite's contract
 
-    def _wrap_unary(self, method: str, behaviour: Any) -> Any:
-        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            start = time.perf_counter()
-            error: BaseException | None = None
-            structlog.contextvars.bind_contextvars(rpc_method=method, request_id=_request_id())
+
+class _Call:
+    """What every call of one method shares: its span name, attributes and metric children."""
+
+    def __init__(self, tracer: trace.Tracer, method: str) -> None:
+        self.tracer = tracer
+        self.method = method
+        self.name = method  # "/package.Service/Method", as the OTel gRPC client names its spans
+        service, _, rpc_method = method.lstrip("/").partition("/")
+        self.attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": rpc_method}
+        self.latency = GRPC_LATENCY.labels(method=method)
+        self.requests: dict[str, Any] = {}  # status code -> its counter child
+
+    def unary(self, behaviour: Any) -> Any:
+        async def traced(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            span, token = self._start(context)
+            start, error = time.perf_counter(), None
             try:
                 return await behaviour(request, context)
             except BaseException as e:
                 error = e
                 raise
             finally:
-                _record(method, context, error, start)
-                structlog.contextvars.unbind_contextvars("rpc_method", "request_id")
+                self._finish(span, token, context, error, start)
 
-        return wrapper
+        return traced
 
-    def _wrap_stream(self, method: str, behaviour: Any) -> Any:
-        async def wrapper(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            start = time.perf_counter()
-            error: BaseException | None = None
-            structlog.contextvars.bind_contextvars(rpc_method=method, request_id=_request_id())
+    def streaming(self, behaviour: Any) -> Any:
+        async def traced(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+            span, token = self._start(context)
+            start, error = time.perf_counter(), None
             try:
                 async for item in behaviour(request, context):
                     yield item
@@ -81,24 +116,70 @@ class ContextAndMetricsInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[
                 error = e
                 raise
             finally:
-                _record(method, context, error, start)
-                structlog.contextvars.unbind_contextvars("rpc_method", "request_id")
+                self._finish(span, token, context, error, start)
 
-        return wrapper
+        return traced
+
+    def _start(self, context: grpc.aio.ServicerContext) -> tuple[trace.Span, object]:
+        """The call's span, made current (attach/detach by hand: two generator-based
+        context managers per call cost more than the rest of the bookkeeping)."""
+        carrier = {m.key: m.value for m in context.invocation_metadata() or ()}
+        # no propagation keys: a new root trace, whatever context the handler task inherited
+        parent = propagate.extract(carrier) if _propagated_fields() & carrier.keys() else _ROOT
+        structlog.contextvars.bind_contextvars(
+            rpc_method=self.method, request_id=f"{random.getrandbits(64):016x}"
+        )
+        span = self.tracer.start_span(
+            self.name,
+            context=parent,
+            kind=SpanKind.SERVER,
+            attributes=self.attributes,
+            record_exception=False,
+            set_status_on_exception=False,
+        )
+        return span, otel_context.attach(trace.set_span_in_context(span))
+
+    def _finish(
+        self,
+        span: trace.Span,
+        token: object,
+        context: grpc.aio.ServicerContext,
+        error: BaseException | None,
+        start: float,
+    ) -> None:
+        try:
+            code = _status_name(context, error)
+            span.set_attribute("rpc.grpc.status_code", grpc.StatusCode[code].value[0])
+            if code in _SERVER_ERRORS:
+                span.set_status(Status(StatusCode.ERROR, code))
+                if error is not None and not isinstance(error, grpc.aio.AbortError):
+                    span.record_exception(error)
+            counter = self.requests.get(code)
+            if counter is None:
+                counter = GRPC_REQUESTS.labels(method=self.method, code=code)
+                self.requests[code] = counter
+            counter.inc()
+            self.latency.observe(time.perf_counter() - start)
+            if code not in _QUIET_CODES:
+                log.warning("grpc_request_failed", code=code, error=repr(error) if error else None)
+        finally:
+            span.end()
+            otel_context.detach(token)  # type: ignore[arg-type]
+            structlog.contextvars.unbind_contextvars("rpc_method", "request_id")
 
 
-def _request_id() -> str:
-    return uuid.uuid4().hex[:16]
+_ROOT = otel_context.Context()
 
 
-def _record(
-    method: str, context: grpc.aio.ServicerContext, error: BaseException | None, start: float
-) -> None:
-    code = _status_name(context, error)
-    GRPC_REQUESTS.labels(method=method, code=code).inc()
-    GRPC_LATENCY.labels(method=method).observe(time.perf_counter() - start)
-    if code not in ("OK", "CANCELLED", "INVALID_ARGUMENT", "NOT_FOUND", "UNIMPLEMENTED"):
-        log.warning("grpc_request_failed", code=code, error=repr(error) if error else None)
+def _propagated_fields() -> frozenset[str]:
+    """The metadata keys the global propagator reads (OTEL_PROPAGATORS: W3C by default,
+    B3, Jaeger...); a call carrying none of them needs no extraction."""
+    return _fields_of(propagate.get_global_textmap())
+
+
+@functools.lru_cache(maxsize=4)
+def _fields_of(textmap: TextMapPropagator) -> frozenset[str]:
+    return frozenset(textmap.fields)
 
 
 def _status_name(context: grpc.aio.ServicerContext, error: BaseException | None) -> str:
@@ -107,19 +188,11 @@ def _status_name(context: grpc.aio.ServicerContext, error: BaseException | None)
     code = context.code()
     if isinstance(code, grpc.StatusCode):
         return str(code.name)
-    if isinstance(code, int):
-        for status in grpc.StatusCode:
-            if status.value[0] == code:
-                return str(status.name)
+    if isinstance(code, int) and code in _CODE_NAMES:
+        return str(_CODE_NAMES[code])
     return "OK" if error is None else "UNKNOWN"
 
 
 def server_interceptors() -> list[grpc.aio.ServerInterceptor]:
-    """Interceptors for grpc.aio.server(): tracing first, then log context and metrics.
-
-    Health and reflection are not traced: they are probe noise, and the OTel aio
-    interceptor mishandles Health/Watch, which streams with context.write().
-    """
-    untraced = any_of(health_check(), service_prefix("grpc.reflection"))
-    tracing = aio_server_interceptor(filter_=negate(untraced))  # type: ignore[no-untyped-call]
-    return [tracing, ContextAndMetricsInterceptor()]
+    """Interceptors for grpc.aio.server(): telemetry first (outermost)."""
+    return [ServerTelemetryInterceptor()]

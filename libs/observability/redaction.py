@@ -15,7 +15,8 @@ REDACTED = "***"
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|secret|password|passwd|token|authorization|credential|apikey)", re.I
 )
-_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]+):[^@/\s]+@", re.I)
+# The user may be empty: `redis://:password@host` is how Redis `requirepass` URLs look.
+_URL_PASSWORD = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<user>[^:/@\s]*):[^@/\s]+@", re.I)
 _QUERY_SECRET = re.compile(
     r"(?P<key>(?:api[_-]?key|apikey|token|secret|password)=)[^&\s\"']+", re.I
 )
@@ -62,6 +63,6 @@ def secrets_from_environ(environ: Mapping[str, str]) -> list[str]:
             continue
         if _SECRET_KEY.search(name):
             found.append(value)
-        elif match := re.search(r"://[^:/@\s]+:([^@/\s]+)@", value):
+        elif match := re.search(r"://[^:/@\s]*:([^@/\s]+)@", value):
             found.append(match.group(1))
     return found

@@ -7,7 +7,9 @@ aiocache has neither SWR nor two tiers; LiteLLM's DualCache has no stale serving
 - Fresh -> HIT. Stale within `stale_while_revalidate` -> STALE at once, and ONE background
   refresh per key. Missing/expired -> MISS: `loader()` runs once per key (single-flight, or
   a `flight` you pass, e.g. `RedisSingleFlight` to share loads across replicas); if it fails
-  and an entry is within `stale_if_error`, that entry is served as STALE instead.
+  and an entry is within `stale_if_error`, that entry is served as STALE_ON_ERROR. While a
+  background refresh of the key is still running, such an entry is served at once rather
+  than joining that refresh (which runs without any caller's deadline).
 - TTL per entry from `ttl` (a `Ttl`, seconds, or a policy `(key, value) -> Ttl | seconds`).
 - Redis away: L2 is circuit-broken (see `cache_l2.py`); callers never see a Redis error and
   L2 use resumes by itself. `redis=None` gives an L1-only cache.
@@ -44,7 +46,8 @@ TtlPolicy = Callable[[str, Any], "Ttl | float"]
 class CacheStatus(StrEnum):
     HIT = "hit"
     MISS = "miss"
-    STALE = "stale"
+    STALE = "stale"  # within stale-while-revalidate, a refresh under way
+    STALE_ON_ERROR = "stale_on_error"  # past it: the load failed or outlasted max_wait
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +99,20 @@ class TwoTierCache:
                 breaker=l2_breaker,
             )
         self._flight: Flight = flight or SingleFlight(f"cache:{name}")
-        self._refreshing: dict[Hashable, asyncio.Task[None]] = {}
+        self._refreshing: dict[Hashable, asyncio.Future[Any]] = {}
         self._hits = CACHE_HITS.labels(cache=name)
         self._misses = CACHE_MISSES.labels(cache=name)
         self._stale = {r: CACHE_STALE.labels(name, r) for r in ("revalidating", "error")}
 
-    async def get_or_load(self, key: str, loader: Callable[[], Awaitable[V]]) -> CacheResult[V]:
-        """The cached value (fresh, or stale per the TTL) or the loader's, stored in both tiers."""
+    async def get_or_load(
+        self, key: str, loader: Callable[[], Awaitable[V]], *, max_wait: float | None = None
+    ) -> CacheResult[V]:
+        """The cached value (fresh, or stale per the TTL) or the loader's, stored in both tiers.
+
+        `max_wait` (seconds, e.g. most of the caller's deadline): when an entry is within
+        `stale_if_error`, a load taking longer is left to finish in the background and that
+        entry is served as STALE_ON_ERROR, so a slow origin never costs the caller its
+        deadline."""
         now = epoch(self._clock)
         entry, tier = await self._lookup(key, now)
         if entry is not None and now < entry.stale_until:
@@ -114,17 +124,30 @@ class TwoTierCache:
                 self._revalidate(key, loader)
             span_event("cache_hit", {"cache": self.name, "status": str(status), "tier": tier})
             return CacheResult(cast(V, entry.value), status, now - entry.stored_at, tier)
+        if entry is not None and key in self._refreshing and now < entry.error_until:
+            # A refresh is already under way (and slow): serve what stale-if-error allows
+            # rather than join a load that runs without the caller's deadline.
+            self._hits.inc()
+            self._stale["error"].inc()
+            span_event("cache_hit", {"cache": self.name, "status": "stale_on_error", "tier": tier})
+            age = now - entry.stored_at
+            return CacheResult(cast(V, entry.value), CacheStatus.STALE_ON_ERROR, age, tier)
         self._misses.inc()
         span_event("cache_miss", {"cache": self.name})
+        servable = entry is not None and now < entry.error_until
         try:
-            value = await self._flight.do(key, lambda: self._load(key, loader))
+            if servable and max_wait is not None:
+                value = await self._load_within(key, loader, max_wait)
+            else:
+                value = await self._flight.do(key, lambda: self._load(key, loader))
         except Exception as e:
             now = epoch(self._clock)
             if entry is None or now >= entry.error_until:
                 raise
             self._stale["error"].inc()
             span_event("cache_stale_on_error", {"cache": self.name, "error": type(e).__name__})
-            return CacheResult(cast(V, entry.value), CacheStatus.STALE, now - entry.stored_at, tier)
+            age = now - entry.stored_at
+            return CacheResult(cast(V, entry.value), CacheStatus.STALE_ON_ERROR, age, tier)
         return CacheResult(value, CacheStatus.MISS, 0.0, "origin")
 
     async def get(self, key: str) -> CacheResult[Any] | None:
@@ -177,6 +200,22 @@ class TwoTierCache:
         await self.set(key, value)
         return value
 
+    async def _load_within(self, key: str, loader: Callable[[], Awaitable[V]], wait: float) -> V:
+        load = asyncio.ensure_future(self._flight.do(key, lambda: self._load(key, loader)))
+        try:
+            return await asyncio.wait_for(asyncio.shield(load), max(wait, 0.0))
+        except TimeoutError:
+            self._track(key, load)  # it stores its value when it lands
+            raise
+
+    def _track(self, key: str, task: asyncio.Future[Any]) -> None:
+        if key in self._refreshing:
+            task.add_done_callback(_consume)
+            return
+        self._refreshing[key] = task
+        task.add_done_callback(_consume)
+        task.add_done_callback(lambda _: self._refreshing.pop(key, None))
+
     def _ttl_for(self, key: str, value: Any) -> Ttl:
         ttl = self._ttl(key, value) if callable(self._ttl) else self._ttl
         return ttl if isinstance(ttl, Ttl) else Ttl(float(ttl))
@@ -193,3 +232,9 @@ class TwoTierCache:
             await self._flight.do(key, lambda: self._load(key, loader))
         except Exception as e:
             span_event("cache_refresh_failed", {"cache": self.name, "error": type(e).__name__})
+
+
+def _consume(task: asyncio.Future[Any]) -> None:
+    """Retrieve a background load's outcome so a failure is not reported as unhandled."""
+    if not task.cancelled():
+        task.exception()

@@ -29,6 +29,7 @@ from resilience.codec import Codec, JsonCodec, decode_error, encode_error
 from resilience.metrics import SINGLEFLIGHT_CALLS, span_event
 from resilience.pipeline import T
 from resilience.singleflight import SingleFlight
+from service_runtime.cancellation import raise_if_cancelling
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -90,6 +91,7 @@ class RedisSingleFlight:
                     return cast(T, self._decode(raw))
                 if current != holder:
                     break
+                raise_if_cancelling()  # redis-py can swallow a cancel on 3.11
                 await self._clock.sleep(delay)
                 delay = min(delay * 2, self._poll[1])
 

@@ -1,4 +1,7 @@
-"""The admin HTTP port: /metrics, /healthz and /api/v1/health.
+"""The admin HTTP port: /metrics, /livez, /healthz and /api/v1/health.
+
+/livez is liveness (200 while the event loop answers, 503 once shutdown starts); /healthz
+and /api/v1/health are readiness (200 only while `serving`, 503 while a dependency is down).
 
 aiohttp serves it on the service's event loop, so handlers read live state without locks.
 """
@@ -40,6 +43,7 @@ class AdminServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/livez", self._livez)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/api/v1/health", self._health)
         self._runner = web.AppRunner(app, access_log=None)
@@ -60,6 +64,10 @@ class AdminServer:
     async def _metrics(self, _: web.Request) -> web.Response:
         body = generate_latest(REGISTRY)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def _livez(self, _: web.Request) -> web.Response:
+        state = self._state()
+        return web.json_response({"status": state}, status=503 if state == "stopping" else 200)
 
     async def _healthz(self, _: web.Request) -> web.Response:
         state = self._state()

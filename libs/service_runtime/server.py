@@ -19,8 +19,11 @@ from grpc_reflection.v1alpha import reflection
 
 from observability.grpc_server import server_interceptors
 from service_runtime.admin import AdminServer
+from service_runtime.auth_interceptor import CallerAuthInterceptor
+from service_runtime.cancellation import cancel_and_wait
 from service_runtime.reloader import ConfigReloader
 from service_runtime.settings import CommonSettings
+from service_runtime.undecodable import UndecodableRequestInterceptor
 from service_runtime.wiring import Wiring
 
 log = structlog.get_logger(__name__)
@@ -43,7 +46,12 @@ class Lifecycle:
         self.wiring = wiring
         self.state = "starting"
         self.health = health.aio.HealthServicer()
-        self.server = grpc.aio.server(interceptors=server_interceptors(), options=_SERVER_OPTIONS)
+        interceptors = server_interceptors()
+        if common.auth is not None and common.auth.enabled:
+            # Innermost, so refused calls are still traced and counted by status.
+            interceptors.append(CallerAuthInterceptor(common.auth, wiring.caller_quotas))
+        interceptors.append(UndecodableRequestInterceptor())  # innermost: see its docstring
+        self.server = grpc.aio.server(interceptors=interceptors, options=_SERVER_OPTIONS)
         self.grpc_port = 0
         self.admin = AdminServer(
             service=common.service_name,
@@ -70,15 +78,25 @@ class Lifecycle:
         # database outage takes the pod out of rotation without restarting it.
         await self.health.set("", _SERVING)
         await self._set_health(_NOT_SERVING)
-        self.grpc_port = self.server.add_insecure_port(
-            f"{self.common.bind_host}:{self.common.grpc_port}"
-        )
+        address = f"{self.common.bind_host}:{self.common.grpc_port}"
+        tls = self.common.server_tls
+        if tls is None:
+            self.grpc_port = self.server.add_insecure_port(address)
+        else:
+            self.grpc_port = self.server.add_secure_port(address, tls.credentials())
         await self.server.start()
         await self.admin.start()
-        log.info("grpc_server_started", port=self.grpc_port, services=list(w.service_names))
+        log.info(
+            "grpc_server_started",
+            port=self.grpc_port,
+            services=list(w.service_names),
+            tls="mutual" if tls is not None and tls.mutual else ("on" if tls else "off"),
+            auth=self.common.auth.mode if self.common.auth is not None else "off",
+            event_loop=type(asyncio.get_running_loop()).__module__.partition(".")[0],
+        )
         self._spawn(self._watch_readiness(), "readiness")
         for loop_factory in w.background:
-            self._spawn(loop_factory(), "background")
+            self._spawn(loop_factory(), getattr(loop_factory, "__qualname__", "background"))
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
         async def guarded() -> None:
@@ -126,9 +144,7 @@ class Lifecycle:
                 await self.wiring.on_shutdown()
             except Exception:
                 log.exception("on_shutdown_failed")
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await cancel_and_wait(self._tasks)
         await self.server.stop(grace)
         await self.admin.stop()
         await self.wiring.exit_stack.aclose()

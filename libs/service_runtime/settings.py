@@ -9,8 +9,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from service_runtime.clock import parse_clock_start
+
+if TYPE_CHECKING:
+    from service_runtime.auth import AuthSettings
+    from service_runtime.channels import ChannelSecurity
+    from service_runtime.tls import ServerTls
 
 
 class ConfigError(ValueError):
@@ -100,6 +106,13 @@ class CommonSettings:
     config_path: str | None
     clock_start: datetime | None
     shutdown_grace_seconds: float
+    # Transport security and caller authentication (service_runtime.tls / .auth); the
+    # defaults are plaintext and anonymous.
+    server_tls: ServerTls | None = None
+    auth: AuthSettings | None = None
+    outbound: ChannelSecurity | None = None
+    # "uvloop" (default: ~15% more warm GetQuotes per core, decision 0022) or "asyncio".
+    event_loop: str = "uvloop"
 
 
 def load_common(
@@ -115,6 +128,14 @@ def load_common(
         clock_start = parse_clock_start(clock_raw) if clock_raw else None
     except ValueError as e:
         raise ConfigError(f"ARGO_CLOCK_START: {e}, got {clock_raw!r}") from None
+    # tls/auth/channels import this module's ConfigError, so they are imported here.
+    from service_runtime.auth import load_auth
+    from service_runtime.channels import load_channel_security
+    from service_runtime.tls import load_server_tls
+
+    server_tls = load_server_tls(environ)
+    auth = load_auth(environ, mutual_tls=server_tls is not None and server_tls.mutual)
+    outbound = load_channel_security(environ)
     default_format = "json" if "KUBERNETES_SERVICE_HOST" in environ else "console"
     return CommonSettings(
         service_name=env_str(environ, "OTEL_SERVICE_NAME", service_name),
@@ -130,4 +151,8 @@ def load_common(
         shutdown_grace_seconds=env_float(
             environ, "SHUTDOWN_GRACE_SECONDS", 10.0, minimum=0.0, maximum=300.0
         ),
+        server_tls=server_tls,
+        auth=auth,
+        outbound=outbound,
+        event_loop=env_choice(environ, "ARGO_EVENT_LOOP", "uvloop", ("uvloop", "asyncio")),
     )

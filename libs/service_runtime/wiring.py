@@ -14,6 +14,8 @@ from typing import Any
 
 import grpc
 
+from service_runtime.caller_quota import CallerQuotas
+
 
 @dataclass
 class Wiring:
@@ -36,3 +38,6 @@ class Wiring:
     # Called when shutdown begins (health already NOT_SERVING), before in-flight RPCs are
     # drained: end long-lived streams here so they do not hold the drain to its grace.
     on_shutdown: Callable[[], Awaitable[None]] | None = None
+    # Per-caller request quotas, applied by the auth interceptor when AUTH_MODE is on
+    # (the gateway's; None: callers are not rate-limited).
+    caller_quotas: CallerQuotas | None = None

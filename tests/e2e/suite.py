@@ -14,6 +14,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from service_runtime.channels import ChannelSecurity, open_channel
 from tests.conftest import free_port
 
 SERVICES = {
@@ -61,6 +62,9 @@ class Suite:
     workdir: Path
     extra_env: dict[str, str] = field(default_factory=dict)
     services: dict[str, RunningService] = field(default_factory=dict)
+    # TLS / bearer token for the suite's own health checks when the services require them
+    # (service_runtime.channels); None: plaintext.
+    channel_security: ChannelSecurity | None = None
 
     def start(self) -> None:
         ports = {name: (free_port(), free_port()) for name in SERVICES}
@@ -100,12 +104,19 @@ class Suite:
 
     async def _wait_one(self, service: RunningService, service_name: str) -> None:
         # Health/Watch with wait_for_ready: no polling, the first SERVING ends the wait.
-        async with grpc.aio.insecure_channel(service.address) as channel:
+        async with self.channel(service.name) as channel:
             stub = health_pb2_grpc.HealthStub(channel)
             request = health_pb2.HealthCheckRequest(service=service_name)
             async for reply in stub.Watch(request, wait_for_ready=True):
                 if reply.status == health_pb2.HealthCheckResponse.SERVING:
                     return
+
+    def channel(self, name: str) -> grpc.aio.Channel:
+        """A channel to one service, with `channel_security` when set."""
+        address = self.services[name].address
+        if self.channel_security is None:
+            return grpc.aio.insecure_channel(address)
+        return open_channel(address, self.channel_security)
 
     def stop(self, timeout: float = 20.0) -> dict[str, int]:
         """SIGTERM every service (engine first) and return their exit codes."""

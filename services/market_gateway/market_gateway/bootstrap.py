@@ -9,7 +9,6 @@ in-process caching and a 1/replicas share of every quota); without it both stay 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
@@ -29,6 +28,7 @@ from market_gateway.adapters.factory import Sources, build_sources
 from market_gateway.adapters.synthetic.market import SyntheticMarket
 from market_gateway.app import MarketGatewayApp
 from market_gateway.app.caching import CacheFactory, Flight, TtlFor
+from market_gateway.app.guard import quota_of
 from market_gateway.app.sentiment import Aggregate
 from market_gateway.config import KNOWN_PROVIDERS, Settings, Tunables, parse_tunables
 from market_gateway.grpc_api.servicer import SERVICE_NAME, MarketGatewayServicer
@@ -45,6 +45,8 @@ from resilience.cache import TwoTierCache
 from resilience.limiter import RateLimiter
 from resilience.limiter_redis import RedisLimiterStore
 from resilience.limiter_store import InMemoryLimiterStore, LimiterStore
+from resilience.quota import Quota
+from service_runtime.caller_quota import CallerQuotas
 from service_runtime.clock import SystemClock
 from service_runtime.wiring import Wiring
 
@@ -76,7 +78,7 @@ async def bootstrap(
     provider, `sources` for several in order, `streams`, `sentiment` for AI providers)."""
     clock = clock or SystemClock(settings.common.clock_start)
     if calendar is None:
-        calendar = await asyncio.to_thread(NyseCalendar.build)
+        calendar = await NyseCalendar.load()
     tunables = tunables or parse_tunables({})
     exit_stack = contextlib.AsyncExitStack()
     built = build_sources(settings.providers, clock=clock, exit_stack=exit_stack)
@@ -107,6 +109,7 @@ async def bootstrap(
         )
         exit_stack.push_async_callback(redis.aclose)
     caches: list[TwoTierCache] = []
+    limiter_store = _limiter_store(settings, redis)  # provider and caller quotas alike
     app = MarketGatewayApp(
         market,
         clock,
@@ -116,7 +119,7 @@ async def bootstrap(
         ai=ai,
         aggregate=_aggregate(settings.providers),
         ask_all_ai=settings.providers.sentiment_mode == SentimentMode.MOST_CONFIDENT.value,
-        limiter=RateLimiter({}, store=_limiter_store(settings, redis), clock=clock),
+        limiter=RateLimiter({}, store=limiter_store, clock=clock),
         cache_factory=_cache_factory(settings, redis, clock, caches),
         credentials=_credential_labels(settings.providers),
         known_providers=KNOWN_PROVIDERS,
@@ -126,6 +129,9 @@ async def bootstrap(
         exit_stack.push_async_callback(cache.aclose)
     exit_stack.push_async_callback(app.aclose)
     servicer = MarketGatewayServicer(app)
+    # Enforced only when AUTH_MODE is on (service_runtime.auth_interceptor); shared by the
+    # replicas through Redis when it is configured.
+    caller_quotas = CallerQuotas(_caller_quotas(tunables), clock=clock, store=limiter_store)
 
     def register(server: grpc.aio.Server) -> None:
         pb_grpc.add_MarketGatewayServicer_to_server(servicer, server)
@@ -133,6 +139,7 @@ async def bootstrap(
     def apply_config(raw: Mapping[str, Any]) -> None:
         new = parse_tunables(raw)
         app.apply_tunables(new)
+        caller_quotas.set_quotas(_caller_quotas(new))
         if synthetic is not None:
             synthetic.set_volatility_scale(new.synthetic_volatility_scale)
         log.info("tunables_applied", **_describe(new))
@@ -154,6 +161,7 @@ async def bootstrap(
         exit_stack=exit_stack,
         apply_config=apply_config,
         on_shutdown=on_shutdown,
+        caller_quotas=caller_quotas,
         app=app,
         sources=built,
     )
@@ -169,6 +177,10 @@ def _aggregate(providers: ProviderSettings) -> Aggregate:
         )
 
     return aggregate
+
+
+def _caller_quotas(tunables: Tunables) -> dict[str, Quota]:
+    return {caller: quota_of(quota) for caller, quota in tunables.caller_quotas.items()}
 
 
 def _limiter_store(settings: Settings, redis: Redis | None) -> LimiterStore:

@@ -7,11 +7,11 @@ unknown key or a bad value raises ValueError naming its path, e.g.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from typing import Any, TypeVar
 
+from market_gateway.config_values import Raw, field_names, read_bool, read_number, read_section
 from market_gateway.domain import (
     DATA_TYPES,
     AgreementSettings,
@@ -30,7 +30,6 @@ from market_gateway.provider_settings import AI_PROVIDERS, MARKET_PROVIDERS
 
 KNOWN_PROVIDERS = ("synthetic", *MARKET_PROVIDERS, *AI_PROVIDERS)
 S = TypeVar("S")
-Raw = Mapping[str, Any]
 
 # field -> (minimum, maximum) for every number in a settings section
 _RANGES: dict[str, tuple[float, float]] = {
@@ -81,41 +80,59 @@ def parse_tunables(raw: Raw) -> Tunables:
         raise ValueError("market_gateway: must be a mapping")
     raw = section
     defaults = Tunables()
-    synthetic = _section(raw, "synthetic", ("volatility_scale",))
-    providers, disabled = _providers(_section(raw, "providers", KNOWN_PROVIDERS))
-    ttl_raw = _section(raw, "ttl", _names(TtlSettings))
+    synthetic = read_section(raw, "synthetic", ("volatility_scale",))
+    providers, disabled = _providers(read_section(raw, "providers", KNOWN_PROVIDERS))
+    ttl_raw = read_section(raw, "ttl", field_names(TtlSettings))
     ttl = _apply(TtlSettings(), {k: v for k, v in ttl_raw.items() if k != "multipliers"}, "ttl")
-    multipliers = _section(ttl_raw, "multipliers", DATA_TYPES, path="ttl.multipliers")
+    multipliers = read_section(ttl_raw, "multipliers", DATA_TYPES, path="ttl.multipliers")
     if multipliers:
         merged = dict(ttl.multipliers)
         for name in multipliers:
             where = f"ttl.multipliers.{name}"
-            merged[name] = _number(multipliers, name, 1.0, 0.01, 100, path=where)
+            merged[name] = read_number(multipliers, name, 1.0, 0.01, 100, path=where)
         ttl = replace(ttl, multipliers=merged)
     if ttl.min_seconds > ttl.max_seconds:
         raise ValueError("ttl.min_seconds: must not exceed ttl.max_seconds")
     return Tunables(
-        quote_ttl_seconds=_number(raw, "quote_ttl_seconds", defaults.quote_ttl_seconds, 0, 3600),
-        off_hours_ttl_multiplier=_number(
+        quote_ttl_seconds=read_number(
+            raw, "quote_ttl_seconds", defaults.quote_ttl_seconds, 0, 3600
+        ),
+        off_hours_ttl_multiplier=read_number(
             raw, "off_hours_ttl_multiplier", defaults.off_hours_ttl_multiplier, 1, 100
         ),
-        stream_interval_seconds=_number(
+        stream_interval_seconds=read_number(
             raw, "stream_interval_seconds", defaults.stream_interval_seconds, 0.05, 60
         ),
-        synthetic_volatility_scale=_number(
+        synthetic_volatility_scale=read_number(
             synthetic, "volatility_scale", 1.0, 0, 20, path="synthetic.volatility_scale"
         ),
         disabled_providers=frozenset(disabled),
         optimizations=_settings(raw, "optimizations", Optimizations()),
         ttl=ttl,
-        routing=_routing(_section(raw, "routing", _names(Routing))),
+        routing=_routing(read_section(raw, "routing", field_names(Routing))),
         providers=providers,
         resilience=_settings(raw, "resilience", ResilienceSettings()),
         hedging=_settings(raw, "hedging", HedgingSettings()),
         batching=_settings(raw, "batching", BatchingSettings()),
         agreement=_agreement(raw),
         streams=_settings(raw, "streams", StreamSettings()),
+        caller_quotas=_caller_quotas(raw),
     )
+
+
+def _caller_quotas(raw: Raw) -> dict[str, QuotaSettings]:
+    """`caller_quotas: {default: {...}, <caller-id>: {...}}`; entries replace the defaults'."""
+    section = raw.get("caller_quotas")
+    quotas = dict(Tunables().caller_quotas)
+    if section is None:
+        return quotas
+    if not isinstance(section, Mapping):
+        raise ValueError(f"caller_quotas: must be a mapping, got {type(section).__name__}")
+    for caller in section:
+        path = f"caller_quotas.{caller}"
+        values = read_section(section, caller, field_names(QuotaSettings), path=path)
+        quotas[str(caller)] = _apply(QuotaSettings(), values, path)
+    return quotas
 
 
 def _providers(raw: Raw) -> tuple[dict[str, ProviderTuning], set[str]]:
@@ -123,17 +140,17 @@ def _providers(raw: Raw) -> tuple[dict[str, ProviderTuning], set[str]]:
     disabled: set[str] = set()
     for name in raw:
         path = f"providers.{name}"
-        allowed = ("enabled", "price_per_call_usd", *_names(QuotaSettings))
-        entry = _section(raw, name, allowed, path=path)
+        allowed = ("enabled", "price_per_call_usd", *field_names(QuotaSettings))
+        entry = read_section(raw, name, allowed, path=path)
         base = tuned.get(name, ProviderTuning())
         enabled = entry.get("enabled", True)
         if not isinstance(enabled, bool):
             raise ValueError(f"{path}.enabled: must be true or false, got {enabled!r}")
         if not enabled:
             disabled.add(name)
-        quota_raw = {k: v for k, v in entry.items() if k in _names(QuotaSettings)}
+        quota_raw = {k: v for k, v in entry.items() if k in field_names(QuotaSettings)}
         quota = _apply(base.quota, quota_raw, path)
-        price = _number(
+        price = read_number(
             entry,
             "price_per_call_usd",
             base.price_per_call_usd,
@@ -152,12 +169,12 @@ def _routing(raw: Raw) -> Routing:
         if key in raw:
             changes[key] = _names_list(raw, key, f"routing.{key}")
     if "synthetic_fallback" in raw:
-        changes["synthetic_fallback"] = _bool(raw, "synthetic_fallback", "routing")
+        changes["synthetic_fallback"] = read_bool(raw, "synthetic_fallback", "routing")
     return replace(routing, **changes)
 
 
 def _agreement(raw: Raw) -> AgreementSettings:
-    section = _section(raw, "agreement", _names(AgreementSettings))
+    section = read_section(raw, "agreement", field_names(AgreementSettings))
     scalars = {k: v for k, v in section.items() if k != "providers"}
     settings = _apply(AgreementSettings(), scalars, "agreement")
     if "providers" in section:
@@ -167,7 +184,7 @@ def _agreement(raw: Raw) -> AgreementSettings:
 
 
 def _settings(raw: Raw, key: str, default: S) -> S:
-    return _apply(default, _section(raw, key, _names(type(default))), key)
+    return _apply(default, read_section(raw, key, field_names(type(default))), key)
 
 
 def _apply(default: S, values: Raw, path: str) -> S:
@@ -177,21 +194,17 @@ def _apply(default: S, values: Raw, path: str) -> S:
     for name, value in values.items():
         where = f"{path}.{name}"
         if isinstance(current[name], bool):
-            changes[name] = _bool(values, name, path)
+            changes[name] = read_bool(values, name, path)
         elif isinstance(current[name], int):
             low, high = _RANGES[name]
-            number = _number(values, name, 0, low, high, path=where)
+            number = read_number(values, name, 0, low, high, path=where)
             if number != int(number):
                 raise ValueError(f"{where}: must be a whole number, got {value!r}")
             changes[name] = int(number)
         else:
             low, high = _RANGES[name]
-            changes[name] = _number(values, name, 0.0, low, high, path=where)
+            changes[name] = read_number(values, name, 0.0, low, high, path=where)
     return replace(default, **changes)  # type: ignore[type-var]
-
-
-def _names(cls: type) -> tuple[str, ...]:
-    return tuple(f.name for f in fields(cls))
 
 
 def _names_list(raw: Raw, key: str, path: str) -> tuple[str, ...]:
@@ -202,36 +215,3 @@ def _names_list(raw: Raw, key: str, path: str) -> tuple[str, ...]:
     if unknown:
         raise ValueError(f"{path}: unknown provider {unknown[0]!r}")
     return tuple(value)
-
-
-def _bool(raw: Raw, key: str, path: str) -> bool:
-    value = raw.get(key)
-    if not isinstance(value, bool):
-        raise ValueError(f"{path}.{key}: must be true or false, got {value!r}")
-    return value
-
-
-def _section(raw: Raw, key: str, allowed: tuple[str, ...], *, path: str | None = None) -> Raw:
-    name = path or key
-    value = raw.get(key)
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ValueError(f"{name}: must be a mapping, got {type(value).__name__}")
-    for inner in value:
-        if inner not in allowed:
-            raise ValueError(f"{name}.{inner}: unknown key (known: {', '.join(allowed)})")
-    return value
-
-
-def _number(
-    raw: Raw, key: str, default: float, minimum: float, maximum: float, *, path: str | None = None
-) -> float:
-    name = path or key
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"{name}: must be a number, got {value!r}")
-    number = float(value)
-    if not math.isfinite(number) or not minimum <= number <= maximum:
-        raise ValueError(f"{name}: must be between {minimum:g} and {maximum:g}, got {value!r}")
-    return number

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from market_gateway.domain import (
     AssetClass,
@@ -72,6 +72,23 @@ class QuoteSource(Protocol):
         ...
 
 
+@runtime_checkable
+class MultiBarSource(Protocol):
+    """A market-data provider that answers bars of many symbols in one call (Alpaca's
+    `symbols=A,B,...`); a `QuoteSource` may offer it too."""
+
+    async def get_bars_multi(
+        self,
+        symbols: Sequence[Symbol],
+        timeframe: Timeframe,
+        start: datetime | None,
+        end: datetime,
+        limit: int,
+    ) -> dict[str, list[Bar]]:
+        """Per canonical symbol, as `QuoteSource.get_bars` would answer for each."""
+        ...
+
+
 class SentimentSource(Protocol):
     """An AI opinion of a symbol (one provider, or several aggregated)."""
 
@@ -125,7 +142,8 @@ class CachedValue(Protocol):
 
     @property
     def status(self) -> str:
-        """ "hit" (fresh), "stale" (within its stale window) or "miss" (just loaded)."""
+        """ "hit" (fresh), "stale" (within its revalidation window), "stale_on_error" (kept
+        past it because loading failed or was slow) or "miss" (just loaded)."""
         ...
 
     @property
@@ -143,7 +161,11 @@ class Cache(Protocol):
     """Two tiers (in-process, then shared), TTLs from the gateway's policy, one load per key
     at a time, stale-while-revalidate and stale-if-error (see resilience.cache)."""
 
-    async def get_or_load(self, key: str, loader: Callable[[], Awaitable[Any]]) -> CachedValue: ...
+    async def get_or_load(
+        self, key: str, loader: Callable[[], Awaitable[Any]], *, max_wait: float | None = None
+    ) -> CachedValue:
+        """`max_wait`: past it, a value within stale-if-error is served instead of waiting."""
+        ...
 
     async def get(self, key: str) -> CachedValue | None: ...
 

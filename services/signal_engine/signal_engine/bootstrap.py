@@ -127,13 +127,19 @@ async def bootstrap(
     clock = clock or SystemClock(settings.common.clock_start)
     stack = contextlib.AsyncExitStack()
     if market is None:
-        gateway_channel = open_channel(settings.market_gateway_addr)
-        stack.push_async_callback(gateway_channel.close)
-        market = GatewayMarketData(
-            gateway_channel, deadline_seconds=settings.gateway_deadline_seconds
+
+        def gateway_channel() -> grpc.aio.Channel:
+            return open_channel(settings.market_gateway_addr, settings.common.outbound)
+
+        gateway = GatewayMarketData(
+            gateway_channel(),
+            deadline_seconds=settings.gateway_deadline_seconds,
+            reopen=gateway_channel,
         )
+        stack.push_async_callback(gateway.aclose)
+        market = gateway
     if sink is None or calibrations is None:
-        tracker_channel = open_channel(settings.tracker_addr)
+        tracker_channel = open_channel(settings.tracker_addr, settings.common.outbound)
         stack.push_async_callback(tracker_channel.close)
         deadline = settings.tracker_deadline_seconds
         sink = sink or TrackerSignalSink(tracker_channel, deadline_seconds=deadline)

@@ -116,6 +116,7 @@ def _key_prefix(environ: Mapping[str, str]) -> str:
 
 _SECTION = "signal_engine"
 _INT_KEYS = {"bars_limit", "max_concurrency"}
+_BOOL_KEYS = {"sentiment_in_background"}
 
 
 def parse_tunables(raw: Mapping[str, Any]) -> Tunables:
@@ -133,6 +134,8 @@ def parse_tunables(raw: Mapping[str, Any]) -> Tunables:
             values[key] = _weights(value)
         elif key in _INT_KEYS:
             values[key] = _integer(key, value)
+        elif key in _BOOL_KEYS:
+            values[key] = _boolean(key, value)
         else:
             values[key] = _number(key, value)
     return Tunables(**values)  # __post_init__ checks ranges, naming the key
@@ -144,6 +147,12 @@ def _number(key: str, value: Any) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{key}: must be finite, got {value!r}")
     return float(value)
+
+
+def _boolean(key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{key}: must be true or false, got {value!r}")
+    return value
 
 
 def _integer(key: str, value: Any) -> int:

@@ -31,6 +31,7 @@ CACHE_STATUS_TO_PB: dict[CacheStatus, md_pb.CacheStatus.ValueType] = {
     CacheStatus.HIT_LOCAL: md_pb.CACHE_STATUS_HIT_LOCAL,
     CacheStatus.HIT_SHARED: md_pb.CACHE_STATUS_HIT_SHARED,
     CacheStatus.STALE: md_pb.CACHE_STATUS_STALE,
+    CacheStatus.STALE_ON_ERROR: md_pb.CACHE_STATUS_STALE_ON_ERROR,
     CacheStatus.STREAM: md_pb.CACHE_STATUS_STREAM,
 }
 

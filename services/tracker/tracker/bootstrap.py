@@ -119,7 +119,7 @@ async def build_components(
         await stack.aclose()
         raise ConfigError(str(e)) from None
     if prices is None:
-        channel = open_channel(settings.market_gateway_addr)
+        channel = open_channel(settings.market_gateway_addr, settings.common.outbound)
         stack.push_async_callback(channel.close)
         prices = GatewayPriceSource(channel, deadline_seconds=settings.gateway_deadline_seconds)
     tunables = Tunables()

@@ -25,7 +25,9 @@ LEASE = 1.0  # seconds; a tick is a fifth of it
 
 @pytest_asyncio.fixture
 async def redis(redis_url: str) -> AsyncIterator[Redis]:
-    client = Redis.from_url(redis_url)
+    # Bounded commands: a stalled connection fails a tick (logged, retried) instead of
+    # hanging a keeper, and with it the test, until pytest's timeout.
+    client = Redis.from_url(redis_url, socket_timeout=2.0, socket_connect_timeout=2.0)
     yield client
     await client.aclose()
 
@@ -113,7 +115,7 @@ async def test_a_released_replica_hands_over_at_the_next_tick(make) -> None:
 
 async def test_a_claimed_symbol_moves_to_a_new_replica_only_after_the_cycle(make) -> None:
     a = make("replica-a")
-    async with keeping(a):
+    async with asyncio.timeout(20 * LEASE), keeping(a):  # a hang fails here, with its stack
         await until(lambda: len(a.owned()) == 20, within=3 * LEASE)
         b = make("replica-b")
         async with a.claim() as claimed, keeping(b):

@@ -6,7 +6,6 @@ import pytest
 
 from bench.stats import (
     counters_diff,
-    durations_from_means,
     label_values,
     metric_sum,
     per_cycle,
@@ -117,15 +116,6 @@ def test_alpha_vantage_notes_count_as_rate_limited_but_not_as_429() -> None:
 def test_per_cycle_differences() -> None:
     assert per_cycle([10, 46, 82, 83]) == [36, 36, 1]
     assert per_cycle([5]) == []
-
-
-def test_durations_from_running_means() -> None:
-    samples = [(1, 2.5), (1, 2.5), (2, 1.3), (3, 0.9), (5, 0.6)]
-    durations = durations_from_means(samples)
-    assert durations[:3] == pytest.approx([2.5, 0.1, 0.1])
-    # two cycles between readings share the difference: (3.0 - 2.7) / 2
-    assert durations[3:] == pytest.approx([0.15, 0.15])
-    assert sum(durations) == pytest.approx(3.0)
 
 
 EXPOSITION = """\

@@ -119,6 +119,7 @@ async def test_admin_port_serves_health_json_and_metrics(running) -> None:
     async with httpx.AsyncClient() as client:
         starting = await client.get(f"{base}/healthz")
         assert starting.status_code == 503
+        assert (await client.get(f"{base}/livez")).status_code == 200  # alive, not ready
         flags["ready"] = True
         await _wait_for_health(lifecycle.grpc_port, health_pb2.HealthCheckResponse.SERVING)
         body = (await client.get(f"{base}/api/v1/health")).json()

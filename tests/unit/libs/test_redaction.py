@@ -9,6 +9,7 @@ from observability.redaction import REDACTED, Redactor, secrets_from_environ
     ("text", "leak"),
     [
         pytest.param("postgresql://argo:s3cr3t-pw@db:5432/argo", "s3cr3t-pw", id="url-password"),
+        pytest.param("redis://:r3dis-pw@cache:6379/0", "r3dis-pw", id="url-password-no-user"),
         pytest.param("GET /query?function=X&apikey=AVKEY123&symbol=A", "AVKEY123", id="query"),
         pytest.param("Authorization: Bearer xai-abcdef123456", "xai-abcdef123456", id="bearer"),
     ],
@@ -34,7 +35,8 @@ def test_environ_scan_finds_keys_and_url_passwords_but_not_plain_values() -> Non
         {
             "ALPACA_API_SECRET_KEY": "alpaca-secret",
             "DATABASE_URL": "postgresql://u:dbpass@h/db",
+            "REDIS_URL": "redis://:redispass@h:6379/0",  # requirepass: no user name
             "SYMBOLS": "AAPL,MSFT",
         }
     )
-    assert set(found) == {"alpaca-secret", "dbpass"}
+    assert set(found) == {"alpaca-secret", "dbpass", "redispass"}

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from service_runtime.main import run_on_event_loop
 from service_runtime.reloader import ConfigReloader
 from service_runtime.settings import ConfigError, env_int, env_list, load_common
 
@@ -21,6 +23,11 @@ def test_load_common_defaults_and_overrides() -> None:
     )
     assert (common.grpc_port, common.admin_port, common.log_format) == (6000, 9103, "json")
     assert common.clock_start is not None and common.clock_start.hour == 15
+    assert common.event_loop == "uvloop"
+    standard = load_common(
+        {"ARGO_EVENT_LOOP": "asyncio"}, service_name="x", default_grpc_port=1, default_admin_port=2
+    )
+    assert standard.event_loop == "asyncio"
 
 
 @pytest.mark.parametrize(
@@ -30,6 +37,7 @@ def test_load_common_defaults_and_overrides() -> None:
         pytest.param({"ADMIN_PORT": "70000"}, "ADMIN_PORT", id="range"),
         pytest.param({"LOG_FORMAT": "xml"}, "LOG_FORMAT", id="choice"),
         pytest.param({"ARGO_CLOCK_START": "2026-11-17T10:00"}, "ARGO_CLOCK_START", id="naive"),
+        pytest.param({"ARGO_EVENT_LOOP": "trio"}, "ARGO_EVENT_LOOP", id="loop"),
     ],
 )
 def test_bad_value_fails_fast_naming_the_variable(environ: dict[str, str], variable: str) -> None:
@@ -77,3 +85,14 @@ def test_bad_file_at_start_fails_fast_naming_argo_config(tmp_path: Path) -> None
     path.write_text("- a list, not a mapping\n")
     with pytest.raises(ConfigError, match="ARGO_CONFIG"):
         ConfigReloader(str(path), _Target().apply).load_initial()
+
+
+@pytest.mark.parametrize(("setting", "module"), [("uvloop", "uvloop"), ("asyncio", "asyncio")])
+def test_services_run_on_the_configured_event_loop(setting: str, module: str) -> None:
+    seen: list[str] = []
+
+    async def main() -> None:
+        seen.append(type(asyncio.get_running_loop()).__module__.partition(".")[0])
+
+    run_on_event_loop(main(), setting)
+    assert seen == [module]

@@ -141,7 +141,7 @@ async def test_a_failing_provider_serves_cached_quotes_stale_and_fails_the_rest(
     clock.advance(30)  # long past fresh and revalidation; within stale-if-error (300 s)
     source.failure = failure
     quotes, errors = await app.get_quotes(["AAPL", "msft", "BTC-USD"])
-    assert [(q.symbol, q.cache_status) for q in quotes] == [("AAPL", CacheStatus.STALE)]
+    assert [(q.symbol, q.cache_status) for q in quotes] == [("AAPL", CacheStatus.STALE_ON_ERROR)]
     assert [(e.symbol, e.reason, e.retry_after_ms) for e in errors] == [
         ("msft", reason, retry_ms),
         ("BTC-USD", reason, retry_ms),

@@ -102,7 +102,7 @@ async def test_a_failing_provider_serves_the_cached_series_stale(
     clock.advance(300)
     source.failure = unavailable()
     stale = await app.get_bars("AAPL", MINUTE, limit=3)
-    assert stale.cache_status is CacheStatus.STALE and len(stale.bars) == 3
+    assert stale.cache_status is CacheStatus.STALE_ON_ERROR and len(stale.bars) == 3
     with pytest.raises(ProviderUnavailable):  # nothing cached to fall back on
         await app.get_bars("MSFT", MINUTE)
     source.failure = None

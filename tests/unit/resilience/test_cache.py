@@ -113,11 +113,75 @@ async def test_serves_stale_when_loading_fails_within_stale_if_error(clock: Fake
     await c.get_or_load("k", load)
     clock.advance(30)
     result = await c.get_or_load("k", load)
-    assert (result.value, result.status, result.age) == ("good", CacheStatus.STALE, 30.0)
+    assert (result.value, result.status, result.age) == ("good", CacheStatus.STALE_ON_ERROR, 30.0)
     assert sample("argo_resilience_cache_stale_total", {"cache": "c-sie", "reason": "error"}) == 1
     clock.advance(40)
     with pytest.raises(ConnectionError, match="still down"):
         await c.get_or_load("k", load)
+
+
+@pytest.mark.asyncio
+async def test_a_slow_refresh_past_the_revalidation_window_still_serves_stale(
+    clock: FakeClock,
+) -> None:
+    """Joining a slow, deadline-less refresh would turn a servable price into
+    DEADLINE_EXCEEDED for every caller until the provider answers."""
+    c = cache(clock, "c-slow", ttl=Ttl(10.0, stale_while_revalidate=5.0, stale_if_error=60.0))
+    release = asyncio.Event()
+    calls = 0
+
+    async def slow_load() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return "old"
+        await release.wait()
+        return "new"
+
+    await c.get_or_load("k", slow_load)
+    clock.advance(12)  # within SWR: served stale, one refresh starts and hangs
+    assert (await c.get_or_load("k", slow_load)).status == CacheStatus.STALE
+    clock.advance(10)  # past SWR, within stale-if-error, refresh still running
+    result = await asyncio.wait_for(c.get_or_load("k", slow_load), timeout=1.0)
+    assert (result.value, result.status) == ("old", CacheStatus.STALE_ON_ERROR)
+    assert calls == 2  # no second load was started
+    release.set()
+    await settle()
+    fresh = await c.get_or_load("k", slow_load)
+    assert (fresh.value, fresh.status) == ("new", CacheStatus.HIT)
+
+
+@pytest.mark.asyncio
+async def test_a_load_slower_than_max_wait_serves_stale_and_lands_in_the_background(
+    clock: FakeClock,
+) -> None:
+    """Without max_wait a caller with a short deadline would get DEADLINE_EXCEEDED while the
+    cache holds a value it may serve on error; the slow load must still land for the next."""
+    c = cache(clock, "c-patience", ttl=Ttl(10.0, stale_if_error=60.0))
+    release = asyncio.Event()
+    values = iter(["old", "new"])
+
+    async def load() -> str:
+        value = next(values)
+        if value == "new":
+            await release.wait()
+        return value
+
+    await c.get_or_load("k", load)
+    clock.advance(20)  # expired, within stale-if-error
+    result = await c.get_or_load("k", load, max_wait=0.0)
+    assert (result.value, result.status) == ("old", CacheStatus.STALE_ON_ERROR)
+    release.set()
+    await settle()
+    fresh = await c.get_or_load("k", load, max_wait=0.0)
+    assert (fresh.value, fresh.status) == ("new", CacheStatus.HIT)
+
+
+@pytest.mark.asyncio
+async def test_max_wait_does_not_apply_without_a_value_to_fall_back_on(clock: FakeClock) -> None:
+    c = cache(clock, "c-patience-empty", ttl=Ttl(10.0, stale_if_error=60.0))
+    result = await c.get_or_load("k", Loader("first"), max_wait=0.0)
+    assert (result.value, result.status) == ("first", CacheStatus.MISS)
 
 
 @pytest.mark.asyncio

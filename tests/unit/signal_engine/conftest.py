@@ -77,8 +77,9 @@ def calendar() -> FakeCalendar:
 
 @pytest.fixture
 def tunables() -> Tunables:
-    """Defaults, except that no symbol counts as quiet (tests pace cycles by hand)."""
-    return Tunables(quiet_volatility_pct=0.0)
+    """Defaults, except that no symbol counts as quiet (tests pace cycles by hand) and
+    sentiment is awaited in the pass (test_sentiment_background.py covers the default)."""
+    return Tunables(quiet_volatility_pct=0.0, sentiment_in_background=False)
 
 
 @pytest.fixture

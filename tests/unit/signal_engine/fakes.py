@@ -72,6 +72,7 @@ class FakeMarketData:
         self.sentiment_unsupported = False
         self.quote_failure: Exception | None = None
         self.quote_errors: dict[str, str] = {}
+        self.quote_status = CacheStatus.MISS  # how the gateway says it served the quotes
         self.bars_failures: dict[str, Exception] = {}
         self.on_quotes: Callable[[], None] | None = None
         self.block_quotes: asyncio.Event | None = None
@@ -113,7 +114,7 @@ class FakeMarketData:
                     price=self.prices[symbol],
                     time=self._now(),
                     provider="synthetic",
-                    cache_status=CacheStatus.MISS,
+                    cache_status=self.quote_status,
                 )
             else:
                 errors[symbol] = "unknown symbol"

@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from service_runtime.clock import FakeClock
 from signal_engine.bootstrap import EngineWiring, bootstrap
 from signal_engine.config import Settings
-from signal_engine.domain import GatewayUnavailable
+from signal_engine.domain import CacheStatus, GatewayUnavailable
 
 from .conftest import PRICES
 from .fakes import FakeMarketData, FakeOutbox, FakeOwnership, FakeSignalSink, wavy_closes
@@ -43,6 +43,22 @@ async def test_gateway_failure_serves_last_signals_marked_stale(
     assert not any(s.stale for s in third.signals) and all(s.reused for s in third.signals)
     assert {s.signal_id for s in third.signals} == {s.signal_id for s in first.signals}
     assert len(sink.recorded) == 6 and wiring.app.stats().signals_deduplicated_total == 6
+
+
+async def test_a_quote_kept_stale_on_error_refreshes_nothing_but_a_revalidating_one_does(
+    wiring: EngineWiring, market: FakeMarketData
+):
+    """Else signals would be presented as current while every provider is down (the
+    gateway serving minutes-old cached quotes), or, the other way round, every quote the
+    gateway serves while revalidating it would turn a healthy symbol's signal stale."""
+    await wiring.app.run_cycle()
+    market.quote_status = CacheStatus.STALE  # within stale-while-revalidate: current
+    revalidating = await wiring.app.generate(force=True)
+    assert revalidating.signals and not any(s.stale for s in revalidating.signals)
+    assert not revalidating.failures
+    market.quote_status = CacheStatus.STALE_ON_ERROR  # no provider answered
+    kept = await wiring.app.generate(force=True)
+    assert kept.signals and all(s.stale for s in kept.signals)
 
 
 async def test_gateway_failure_with_nothing_to_serve_raises(

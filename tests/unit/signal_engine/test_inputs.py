@@ -138,7 +138,9 @@ async def test_identical_consecutive_signals_are_not_republished_within_the_wind
     wiring: EngineWiring, market: FakeMarketData, clock: FakeClock, sink: FakeSignalSink
 ):
     assert wiring.apply_config is not None
-    wiring.apply_config({"dedup_window_seconds": 120, "quiet_volatility_pct": 0})
+    wiring.apply_config(
+        {"dedup_window_seconds": 120, "quiet_volatility_pct": 0, "sentiment_in_background": False}
+    )
     market.sentiment["AAPL"] = verdict("xai", 0.5, clock.now())
     first = (await wiring.app.generate(["AAPL"])).signals[0]
     clock.advance(61)

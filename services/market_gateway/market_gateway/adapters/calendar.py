@@ -1,18 +1,19 @@
 """NYSE trading hours from exchange-calendars ("XNYS"); crypto never closes.
 
-Building the calendar takes a noticeable fraction of a second, so `NyseCalendar.build()`
-is called by bootstrap (in a worker thread), never at import. Queries use the session table
+Building the calendar takes a noticeable fraction of a second and imports pandas, so
+bootstrap calls `NyseCalendar.load()`, which computes the table in a child process
+(service_runtime/session_table.py), never at import. Queries use the session table
 as two sorted arrays of epoch seconds, so each lookup is a binary search.
 """
 
 from __future__ import annotations
 
-import warnings
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from market_gateway.domain import AssetClass, TradingSession
+from service_runtime import session_table
 
 DEFAULT_FIRST_YEAR = 1995
 DEFAULT_LAST_YEAR = 2045
@@ -31,23 +32,16 @@ class NyseCalendar:
     def build(
         cls, first_year: int = DEFAULT_FIRST_YEAR, last_year: int = DEFAULT_LAST_YEAR
     ) -> NyseCalendar:
-        """Load the XNYS session table for [first_year, last_year] (slowish)."""
-        import exchange_calendars
+        """Load the XNYS session table for [first_year, last_year] in this process
+        (slowish, and pandas stays resident)."""
+        return cls(*session_table.build_in_process(first_year, last_year))
 
-        with warnings.catch_warnings():
-            # exchange-calendars trips pandas deprecation warnings inside its constructor;
-            # they are the library's to fix and say nothing about our use of it.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            warnings.simplefilter("ignore", FutureWarning)
-            calendar = exchange_calendars.get_calendar(
-                "XNYS",
-                start=date(first_year, 1, 1).isoformat(),
-                end=date(last_year, 12, 31).isoformat(),
-            )
-            schedule = calendar.schedule
-            opens = [int(ts.timestamp()) for ts in schedule["open"]]
-            closes = [int(ts.timestamp()) for ts in schedule["close"]]
-        return cls(opens, closes)
+    @classmethod
+    async def load(
+        cls, first_year: int = DEFAULT_FIRST_YEAR, last_year: int = DEFAULT_LAST_YEAR
+    ) -> NyseCalendar:
+        """The same table computed in a child process (see service_runtime/session_table.py)."""
+        return cls(*await session_table.load_isolated(first_year, last_year))
 
     def is_open(self, instant: datetime, asset_class: AssetClass) -> bool:
         if asset_class is AssetClass.CRYPTO:

@@ -5,16 +5,32 @@ the symbol and timeframe when it holds at least N bars and no newer bar can have
 since the provider was last asked (its next bar ends later, or the provider was asked after
 that and less than the TTL policy's freshness ago). Otherwise, with
 `optimizations.incremental_bars`, only the bars after the newest cached one are fetched and
-appended; without it the whole series is fetched again. A window inside the cached series is
-cut from it; other windows go to the providers. Every fetch fails over along the bar order
-(`routing.bars`); when every provider fails a cached series is served stale.
+appended; without it the whole series is fetched again. A window that starts inside the
+cached series is cut from it — after bringing the series up to date the same way when a bar
+ending inside the window could be newer than the series (an incremental client's "what is
+new since my last bar", the tracker's "since the signal"); other windows go to the
+providers. A provider feed's 1-minute bars are written through to
+the series (`absorb`), so while a feed follows the symbol no provider is asked. Series due
+at the same time are refreshed together in one multi-symbol call (bar_batch.py). Every fetch
+fails over along the bar order (`routing.bars`); when every provider fails a cached series
+is served stale.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from market_gateway.app.bar_batch import BarBatcher
+from market_gateway.app.bar_windows import (
+    cached_status,
+    is_due,
+    may_lack,
+    reaches_back,
+    series_key,
+    series_of,
+    window_of,
+)
 from market_gateway.app.outcomes import failure_of
 from market_gateway.app.requests import DEFAULT_BARS, MAX_BARS, age_ms, check_bars_request
 from market_gateway.app.routing import Router
@@ -50,6 +66,7 @@ class BarService:
         self._ttl = ttl
         self._clock = clock
         self._tunables = tunables
+        self.batcher = BarBatcher(router, ttl=ttl, tunables=tunables, store=self._stored)
         self._hits = CACHE_HITS.labels(cache="bars")  # the cache's get() counts nothing
         self._misses = CACHE_MISSES.labels(cache="bars")
 
@@ -72,40 +89,82 @@ class BarService:
         if not cached:
             return await self._fetched(parsed, timeframe, start, until, count)
         if start is None and until == now:
-            return await self._latest(parsed, timeframe, count, now)
+            entry, status = await self._current(parsed, timeframe, count, now)
+            return series_of(entry, entry.bars[-count:], status, now)
         found = await self._cached(parsed, timeframe)
-        if found is not None and (window := _window(found.value, start, until, count)):
+        if found is None or start is None or not reaches_back(found.value, start):
+            return await self._fetched(parsed, timeframe, start, until, count)
+        # a window inside the series, or from inside it to about now (an incremental client)
+        entry, status = found.value, cached_status(found)
+        if may_lack(entry, until):  # a bar ending by `until` can be newer than the series
+            entry, status = await self._current(parsed, timeframe, 0, now, found)
+        else:
             self._hits.inc()
-            return _series(found.value, window, _status(found), now)
-        return await self._fetched(parsed, timeframe, start, until, count)
+        return series_of(entry, window_of(entry, start, until, count), status, now)
 
-    async def _latest(
-        self, symbol: Symbol, timeframe: Timeframe, count: int, now: datetime
-    ) -> BarSeries:
+    async def absorb(
+        self, symbol: str, bars: Sequence[Bar], provider: str, complete_since: datetime
+    ) -> bool:
+        """Streamed 1-minute bars, written through to the symbol's cached series when it
+        reaches `complete_since` (from there on the feed's record has every bar), so the
+        next request is served without asking a provider. True when the series grew."""
+        if not bars or self._cache is None or not self._tunables().optimizations.cache:
+            return False
+        parsed = parse_symbol(symbol)
+        found = await self._cached(parsed, Timeframe.ONE_MINUTE)
+        newest_end = found.value.newest_end if found is not None else None
+        if found is None or newest_end is None or newest_end < complete_since:
+            return False  # nothing cached, or a hole between the series and the feed
+        newer = [b for b in bars if b.start_time >= newest_end]
+        if not newer:
+            return False
+        entry = found.value.extended(newer, provider, self._clock.now(), found.value.depth)
+        await self._stored(parsed, entry)
+        return True
+
+    async def _stored(self, symbol: Symbol, entry: CachedBars) -> None:
         assert self._cache is not None
-        found = await self._cached(symbol, timeframe)
+        await self._cache.set(series_key(symbol, entry.timeframe), entry)
+        self._ttl.volatility.observe_bars(symbol.canonical, entry.bars)
+        self.batcher.note(entry)
+
+    async def _current(
+        self,
+        symbol: Symbol,
+        timeframe: Timeframe,
+        count: int,
+        now: datetime,
+        found: CachedValue | None = None,
+    ) -> tuple[CachedBars, CacheStatus]:
+        """The cached series (holding at least `count` bars), brought up to date when a
+        newer bar can have completed; stale when every provider fails."""
+        assert self._cache is not None
+        found = found or await self._cached(symbol, timeframe)
         entry = found.value if found is not None and found.value.depth >= count else None
         if found is not None and entry is not None and not self._due(entry, now):
             self._hits.inc()
-            return _series(entry, entry.bars[-count:], _status(found), now)
+            return entry, cached_status(found)
         self._misses.inc()  # the provider is asked (for all of them, or the newer ones)
         try:
             if entry is not None and self._tunables().optimizations.incremental_bars:
+                batched = await self.batcher.refresh(symbol, entry, now)
+                if batched is not None:  # stored by the batch
+                    return batched, CacheStatus.MISS
                 since = entry.newest_end or now
                 newer, provider = await self._fetch(symbol, timeframe, since, now, MAX_BARS)
                 entry = entry.extended(newer, provider, now, max(entry.depth, count))
             else:
-                bars, provider = await self._fetch(symbol, timeframe, None, now, count)
-                entry = CachedBars(symbol.canonical, timeframe, provider, count, tuple(bars), now)
+                depth = max(count, found.value.depth) if found is not None else count
+                bars, provider = await self._fetch(symbol, timeframe, None, now, depth)
+                entry = CachedBars(symbol.canonical, timeframe, provider, depth, tuple(bars), now)
         except UnknownSymbol:
             raise
         except Exception:
             if found is None or found.value.depth < count:
                 raise
-            return _series(found.value, found.value.bars[-count:], CacheStatus.STALE, now)
-        await self._cache.set(_key(symbol, timeframe), entry)
-        self._ttl.volatility.observe_bars(symbol.canonical, entry.bars)
-        return _series(entry, entry.bars[-count:], CacheStatus.MISS, now)
+            return found.value, CacheStatus.STALE_ON_ERROR
+        await self._stored(symbol, entry)
+        return entry, CacheStatus.MISS
 
     async def _fetched(
         self,
@@ -157,49 +216,11 @@ class BarService:
 
     async def _cached(self, symbol: Symbol, timeframe: Timeframe) -> CachedValue | None:
         assert self._cache is not None
-        found = await self._cache.get(_key(symbol, timeframe))
+        found = await self._cache.get(series_key(symbol, timeframe))
         if found is None or not isinstance(found.value, CachedBars):
             return None
+        self.batcher.note(found.value)
         return found
 
     def _due(self, entry: CachedBars, now: datetime) -> bool:
-        """Could the provider have a newer completed bar than the cached ones?"""
-        newest_end = entry.newest_end
-        if newest_end is None:
-            return True
-        next_complete = newest_end + entry.timeframe.width
-        if now < next_complete:
-            return False
-        if entry.checked_at < next_complete:
-            return True
-        fresh = self._ttl.fresh_seconds("bars", parse_symbol(entry.symbol), now)
-        return (now - entry.checked_at).total_seconds() >= fresh
-
-
-def _key(symbol: Symbol, timeframe: Timeframe) -> str:
-    return f"bars:{symbol.canonical}:{timeframe.value}"
-
-
-def _status(found: CachedValue) -> CacheStatus:
-    return CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
-
-
-def _window(
-    entry: CachedBars, start: datetime | None, until: datetime, count: int
-) -> tuple[Bar, ...]:
-    """The bars of [start, until) when the cached series covers that window, else ()."""
-    newest_end = entry.newest_end
-    if start is None or newest_end is None or entry.bars[0].start_time > start:
-        return ()
-    if until > newest_end:
-        return ()
-    width = entry.timeframe.width
-    inside = [b for b in entry.bars if b.start_time >= start and b.start_time + width <= until]
-    return tuple(inside[:count])
-
-
-def _series(
-    entry: CachedBars, bars: tuple[Bar, ...], status: CacheStatus, now: datetime
-) -> BarSeries:
-    newest_end = bars[-1].start_time + entry.timeframe.width if bars else now
-    return BarSeries(entry.symbol, list(bars), entry.provider, status, age_ms(now, newest_end))
+        return is_due(entry, now, self._ttl)

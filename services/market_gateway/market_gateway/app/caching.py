@@ -44,6 +44,8 @@ def cache_status(found: CachedValue) -> CacheStatus:
     """How a cached value was served, in the API's terms."""
     if found.status == "stale":
         return CacheStatus.STALE
+    if found.status == "stale_on_error":
+        return CacheStatus.STALE_ON_ERROR
     if found.status == "miss" or found.tier == "origin":
         return CacheStatus.MISS
     return CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL

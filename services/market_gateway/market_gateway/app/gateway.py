@@ -30,6 +30,7 @@ from market_gateway.app.sentiment import Aggregate, SentimentService
 from market_gateway.app.stream_follow import StreamFollower
 from market_gateway.app.ttl_policy import TtlPolicy, VolatilityTracker
 from market_gateway.domain import (
+    Bar,
     BarSeries,
     ProviderStatus,
     Quote,
@@ -99,6 +100,7 @@ class MarketGatewayApp:
             tunables=self._current,
             order=lambda: [p.name for p in self.router.quotes()],
             store=self._store,
+            store_bars=self._store_bars,
             context=context,
         )
         self.quotes = QuoteService(
@@ -220,6 +222,11 @@ class MarketGatewayApp:
 
     async def _store(self, quote: Quote) -> None:
         await self.quotes.store(quote)
+
+    async def _store_bars(
+        self, symbol: str, bars: Sequence[Bar], provider: str, since: datetime
+    ) -> None:
+        await self.bars.absorb(symbol, bars, provider, since)
 
 
 CACHES = ("quotes", "bars", "sentiment")

@@ -50,12 +50,19 @@ def failure_of(symbol: Symbol, said: Sequence[tuple[str, Exception | None]]) -> 
     if not errors:
         return UnknownSymbol(symbol.canonical)
     waits = [retry_after(e) for _, e in errors if is_quota(e)]
-    message = "; ".join(f"{name}: {describe(error)}" for name, error in errors)[:_MAX_MESSAGE]
+    message = "; ".join(_named(name, describe(error)) for name, error in errors)[:_MAX_MESSAGE]
     if len(waits) == len(errors):
         return RateLimited(message, retry_after=min(w or 1.0 for w in waits))
     if all(isinstance(e, BadProviderData) for _, e in errors):
         return BadProviderData(message)
     return ProviderUnavailable(message)
+
+
+def _named(provider: str, description: str) -> str:
+    """`provider: description`, without doubling a name the adapter already put first."""
+    if description.startswith(f"{provider}:"):
+        return description
+    return f"{provider}: {description}"
 
 
 def is_quota(error: BaseException) -> bool:

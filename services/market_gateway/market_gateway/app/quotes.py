@@ -20,7 +20,7 @@ import asyncio
 from collections.abc import Callable, Mapping, Sequence
 
 from market_gateway.app.caching import cache_status
-from market_gateway.app.deadline import detached
+from market_gateway.app.deadline import current_deadline, detached, seconds_left
 from market_gateway.app.outcomes import Outcome, symbol_error
 from market_gateway.app.quote_fetch import QuoteFetcher
 from market_gateway.app.requests import age_ms, distinct
@@ -42,6 +42,7 @@ from resilience.batcher import MicroBatcher
 from resilience.singleflight import SingleFlight
 
 CACHE_NAME = "quotes"
+_PATIENCE = 0.8  # share of the remaining deadline spent waiting on a load with a stale fallback
 
 
 def _as(quote: Quote, status: CacheStatus, age: int = 0) -> Quote:
@@ -123,9 +124,10 @@ class QuoteService:
             if found is None or found.status != "hit":
                 rest.append(symbol)
                 continue
-            self._cache_hits.inc()
             status = CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
             outcomes[symbol.canonical] = _as(found.value, status)
+        if len(rest) < len(symbols):
+            self._cache_hits.inc(len(symbols) - len(rest))  # once per request, not per symbol
         return rest
 
     async def store(self, quote: Quote) -> None:
@@ -153,12 +155,18 @@ class QuoteService:
                     return await self._load(symbol)
 
             try:
-                found = await self._cache.get_or_load(key, load)
+                found = await self._cache.get_or_load(key, load, max_wait=self._patience())
             finally:
                 waiting = False
             return _as(found.value, cache_status(found))
         except Exception as e:
             return e
+
+    def _patience(self) -> float | None:
+        """How long a caller waits for a load before a stale-if-error quote is served:
+        most of its deadline, leaving room to answer (None: no deadline, wait)."""
+        left = seconds_left(self._clock, current_deadline())
+        return None if left == float("inf") else left * _PATIENCE
 
     async def _within(self, key: str, symbol: Symbol, max_age: float) -> Quote:
         """A cached quote at most `max_age` seconds old, else a fresh one (counted here:
@@ -201,20 +209,22 @@ class QuoteService:
         now = self._clock.now()
         quotes: list[Quote] = []
         errors: list[SymbolError] = []
+        served: dict[CacheStatus, int] = {}
         for canonical, (_, spelled) in wanted.items():
             outcome = outcomes[canonical]
             if isinstance(outcome, Exception):
                 errors.append(symbol_error(spelled, outcome))
                 continue
             status = outcome.cache_status
-            if status is CacheStatus.STREAM:
-                self._cache_hits.inc()
-            if status is CacheStatus.MISS:
-                self.misses += 1
-            else:
-                self.hits += 1
-            self._served[status].inc()
+            served[status] = served.get(status, 0) + 1
             quotes.append(_as(outcome, status, age_ms(now, outcome.time)))
+        for status, count in served.items():  # counters once per request (they take a lock)
+            self._served[status].inc(count)
+        misses = served.get(CacheStatus.MISS, 0)
+        self.misses += misses
+        self.hits += len(quotes) - misses
+        if streamed := served.get(CacheStatus.STREAM, 0):
+            self._cache_hits.inc(streamed)
         return quotes, errors
 
     def _new_batcher(self, settings: BatchingSettings) -> MicroBatcher[Symbol, Quote]:

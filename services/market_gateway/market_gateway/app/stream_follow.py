@@ -1,7 +1,9 @@
 """Provider WebSocket feeds behind GetQuotes and StreamQuotes (`optimizations.streams`).
 
 Symbols that callers ask for are followed on one provider feed — the first provider in the
-quote order that has one (Polygon, Alpaca) — up to `streams.max_symbols`; new symbols are
+quote order that has one (Polygon, Alpaca) — up to `streams.max_symbols` and the feed's
+plan limit (`plan_limit`: Alpaca's IEX plan 30, Polygon none), the first wanted first;
+symbols beyond it are polled. New symbols are
 gathered for `streams.resubscribe_delay_seconds` and the feed is then subscribed again with
 all of them. Every update is kept as the symbol's latest quote and written through to the
 cache; while the feed is healthy (an event within `streams.healthy_within_seconds`) GetQuotes
@@ -10,7 +12,9 @@ survives disconnects (reconnect with backoff, a gap event, REST back-fill of eac
 a feed that fails for good (refused credentials, a plan limit) is skipped for
 `FAILED_FEED_SECONDS` and the next provider's feed is tried. A busy symbol is written to
 the cache at most every `WRITE_THROUGH_SECONDS` (its latest quote is always served).
-StreamQuotes calls listen to the same events to send gap and back-filled events.
+StreamQuotes calls listen to the same events to send gap and back-filled events. Streamed
+and back-filled 1-minute bars go to the bars cache (`store_bars`) with the instant from
+which this subscription's bars are complete (its first bar; a gap resets it).
 """
 
 from __future__ import annotations
@@ -18,12 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 
 import structlog
 
 from market_gateway.app.deadline import background_context
 from market_gateway.domain import (
     Backfilled,
+    Bar,
     FeedEvent,
     FeedGap,
     Quote,
@@ -35,9 +41,17 @@ from market_gateway.ports import Clock, QuoteStream
 from market_gateway.telemetry import FEED_EVENTS, STREAMED_SYMBOLS
 
 log = structlog.get_logger(__name__)
+StoreBars = Callable[[str, Sequence[Bar], str, datetime], Awaitable[object]]
 FAILED_FEED_SECONDS = 60.0
 LISTENER_BACKLOG = 1024
 WRITE_THROUGH_SECONDS = 0.2  # a busy symbol is written to the cache at most this often
+
+
+def plan_limit(stream: QuoteStream) -> int | None:
+    """The most symbols the provider's plan lets one subscription follow (None: no limit);
+    a feed adapter says so with an optional `max_symbols` attribute."""
+    limit = getattr(stream, "max_symbols", None)
+    return limit if isinstance(limit, int) and limit > 0 else None
 
 
 class StreamFollower:
@@ -49,15 +63,19 @@ class StreamFollower:
         tunables: Callable[[], Tunables],
         order: Callable[[], list[str]],
         store: Callable[[Quote], Awaitable[None]],
+        store_bars: StoreBars | None = None,
         context: contextvars.Context | None = None,
     ) -> None:
-        """`context`: what the feed's task runs in (the app's, not a request's)."""
+        """`context`: what the feed's task runs in (the app's, not a request's);
+        `store_bars(symbol, bars, provider, complete_since)`: 1-minute bars written through."""
         self._context = context or background_context()
         self._streams = {s.name: s for s in streams}
         self._clock = clock
         self._tunables = tunables
         self._order = order
         self._store = store
+        self._store_bars = store_bars
+        self._bars_since: dict[str, datetime] = {}  # the feed has every bar from here on
         self._symbols: dict[str, Symbol] = {}
         self._book: dict[str, Quote] = {}
         self._written: dict[str, float] = {}
@@ -146,7 +164,10 @@ class StreamFollower:
                 continue
             await self._clock.sleep(self._tunables().streams.resubscribe_delay_seconds)
             self._changed.clear()
-            symbols = list(self._symbols.values())
+            symbols = list(self._symbols.values())[: plan_limit(stream)]
+            followed = {s.canonical for s in symbols}
+            self._book = {k: q for k, q in self._book.items() if k in followed}
+            self._bars_since.clear()  # a new subscription: bars start with the next minute
             self.provider = stream.name
             STREAMED_SYMBOLS.set(len(symbols))
             log.info("feed_following", provider=stream.name, symbols=len(symbols))
@@ -187,15 +208,32 @@ class StreamFollower:
             if isinstance(event, QuoteUpdate):
                 FEED_EVENTS.labels(provider=event.quote.provider, kind="update").inc()
                 await self._keep(event.quote)
+                if event.bar is not None:
+                    since = self._bars_since.setdefault(event.quote.symbol, event.bar.start_time)
+                    await self._keep_bars(event.quote.symbol, (event.bar,), event.quote, since)
             elif isinstance(event, FeedGap):
                 FEED_EVENTS.labels(provider=event.provider, kind="gap").inc()
+                for symbol in event.symbols:
+                    self._bars_since.pop(symbol, None)  # bars were missed: a hole
             elif isinstance(event, Backfilled):
                 FEED_EVENTS.labels(provider=event.provider, kind="backfilled").inc()
                 if event.quote is not None:
                     await self._keep(event.quote)
+                await self._keep_bars(event.symbol, event.bars, event.provider, event.start)
             for queue in list(self._listeners):
                 if not queue.full():
                     queue.put_nowait(event)
+
+    async def _keep_bars(
+        self, symbol: str, bars: Sequence[Bar], source: Quote | str, since: datetime
+    ) -> None:
+        if self._store_bars is None or not bars:
+            return
+        provider = source if isinstance(source, str) else source.provider
+        try:
+            await self._store_bars(symbol, bars, provider, since)
+        except Exception as e:  # the cache is best effort: the feed goes on
+            log.warning("feed_bars_not_stored", symbol=symbol, error=str(e))
 
     async def _keep(self, quote: Quote) -> None:
         known = self._book.get(quote.symbol)

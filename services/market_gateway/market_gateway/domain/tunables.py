@@ -114,6 +114,12 @@ DEFAULT_PROVIDERS: Mapping[str, ProviderTuning] = MappingProxyType(
     }
 )
 
+# Per authenticated caller (AUTH_MODE on): "default" applies to every caller without its own
+# entry (each caller still gets its own bucket). Generous: a protection, not a product tier.
+DEFAULT_CALLER_QUOTAS: Mapping[str, QuotaSettings] = MappingProxyType(
+    {"default": QuotaSettings(rate_per_second=100, burst=200)}
+)
+
 
 @dataclass(frozen=True, slots=True)
 class ResilienceSettings:
@@ -152,7 +158,7 @@ class AgreementSettings:
 
 @dataclass(frozen=True, slots=True)
 class StreamSettings:
-    max_symbols: int = 30  # Alpaca's free plan allows 30 trade+quote channels
+    max_symbols: int = 1000  # followed at most; a feed's plan limit applies too (Alpaca IEX: 30)
     healthy_within_seconds: float = 10.0  # a feed silent for longer is polled around
     resubscribe_delay_seconds: float = 0.5  # new symbols are gathered this long first
 
@@ -175,6 +181,9 @@ class Tunables:
     batching: BatchingSettings = BatchingSettings()
     agreement: AgreementSettings = AgreementSettings()
     streams: StreamSettings = StreamSettings()
+    caller_quotas: Mapping[str, QuotaSettings] = field(
+        default_factory=lambda: DEFAULT_CALLER_QUOTAS
+    )
 
     def provider(self, name: str) -> ProviderTuning:
         return self.providers.get(name) or ProviderTuning()

@@ -15,8 +15,9 @@ class CacheStatus(Enum):
     MISS = "miss"
     HIT_LOCAL = "hit_local"
     HIT_SHARED = "hit_shared"
-    STALE = "stale"
+    STALE = "stale"  # served while a refresh runs (stale-while-revalidate)
     STREAM = "stream"
+    STALE_ON_ERROR = "stale_on_error"  # served because no provider answered
 
 
 class Timeframe(Enum):

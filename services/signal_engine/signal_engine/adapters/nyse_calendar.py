@@ -1,21 +1,23 @@
 """NyseSessions: the MarketCalendar port from exchange-calendars' "XNYS" (regular
 sessions, holidays, early closes).
 
-The session table is built lazily, in a worker thread, on the first question (building it
-takes a noticeable fraction of a second), for the year asked about and its neighbours;
-later questions are a binary search. If the table cannot be built the market counts as
-open, so symbols are polled as often as in session rather than starved.
+The session table is built lazily, in a child process (service_runtime/session_table.py:
+exchange-calendars imports pandas, which would stay resident), on the first question, for
+the year asked about and its neighbours; later questions are a binary search. If the table
+cannot be built the market counts as open, so symbols are polled as often as in session
+rather than starved.
 """
 
 from __future__ import annotations
 
 import asyncio
-import warnings
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
+
+from service_runtime import session_table
 
 log = structlog.get_logger(__name__)
 
@@ -24,8 +26,8 @@ log = structlog.get_logger(__name__)
 class _Sessions:
     first_year: int
     last_year: int
-    opens: list[float]  # epoch seconds, ascending
-    closes: list[float]
+    opens: list[int]  # epoch seconds, ascending
+    closes: list[int]
 
     def covers(self, at: datetime) -> bool:
         return self.first_year <= at.year <= self.last_year
@@ -37,18 +39,14 @@ class _Sessions:
 
 
 def _build(first_year: int, last_year: int) -> _Sessions:
-    import exchange_calendars
+    """In this process (imports pandas, which then stays resident)."""
+    opens, closes = session_table.build_in_process(first_year, last_year)
+    return _Sessions(first_year, last_year, opens, closes)
 
-    with warnings.catch_warnings():
-        # the library trips pandas deprecation warnings inside its constructor
-        warnings.simplefilter("ignore", DeprecationWarning)
-        warnings.simplefilter("ignore", FutureWarning)
-        calendar = exchange_calendars.get_calendar(
-            "XNYS", start=f"{first_year}-01-01", end=f"{last_year}-12-31"
-        )
-        schedule = calendar.schedule
-        opens = [ts.timestamp() for ts in schedule["open"]]
-        closes = [ts.timestamp() for ts in schedule["close"]]
+
+async def _load_isolated(first_year: int, last_year: int) -> _Sessions:
+    """From a child process (service_runtime/session_table.py); in a worker thread if that fails."""
+    opens, closes = await session_table.load_isolated(first_year, last_year)
     return _Sessions(first_year, last_year, opens, closes)
 
 
@@ -71,7 +69,7 @@ class NyseSessions:
             if self._broken:
                 return None
             try:
-                self._sessions = await asyncio.to_thread(_build, at.year - 1, at.year + 2)
+                self._sessions = await _load_isolated(at.year - 1, at.year + 2)
             except Exception as e:  # any failure of the library: poll as if in session
                 self._broken = True
                 log.error("nyse_calendar_unavailable", error=repr(e))

@@ -28,6 +28,7 @@ import structlog
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from service_runtime.cancellation import raise_if_cancelling
 from signal_engine.domain import rendezvous_owner
 from signal_engine.ports import Clock
 
@@ -133,7 +134,9 @@ class RedisLeases:
 
     async def keep(self) -> None:
         while True:
-            await self._clock.sleep(await self.tick())
+            delay = await self.tick()
+            raise_if_cancelling()  # redis-py can swallow a cancel on 3.11 (see cancellation)
+            await self._clock.sleep(delay)
 
     async def tick(self) -> float:
         """One round of heartbeat and leases; return the seconds until the next one."""

@@ -21,6 +21,7 @@ from signal_engine.app.calibrations import CalibrationBook
 from signal_engine.app.cycle_stats import CycleStats, EngineStats
 from signal_engine.app.delivery import OutboxDelivery
 from signal_engine.app.generation import GenerationPass, GenerationResult, SignalGenerator
+from signal_engine.app.pass_queue import PassQueue
 from signal_engine.app.polling import PollSchedule
 from signal_engine.app.symbol_state import SymbolBook
 from signal_engine.domain import (
@@ -77,7 +78,7 @@ class EngineApp:
             outbox, sink, clock, max_backoff_seconds=delivery_max_backoff_seconds
         )
         self._stats = CycleStats()
-        self._lock = asyncio.Lock()
+        self._passes = PassQueue(self._pass)
         self._book = SymbolBook()
         self._polls = PollSchedule(self._book, calendar, clock, cycle_seconds)
         self._generator = SignalGenerator(
@@ -115,7 +116,7 @@ class EngineApp:
         handed to the outbox. Raises GatewayUnavailable when the gateway failed and no
         symbol could be served."""
         wanted = canonical_symbols(symbols) if symbols else self.owned_symbols()
-        return (await self._generate(wanted, force)).result
+        return self._served(await self._passes.submit(wanted, force)).result
 
     async def run_cycle(self) -> GenerationResult:
         """One cycle over the owned symbols that are due, timed and counted in the stats."""
@@ -131,7 +132,7 @@ class EngineApp:
                     if not due:
                         return GenerationResult([], [])
                     cycle_start = self._clock.now()
-                    outcome = await self._generate(due, False)
+                    outcome = self._served(await self._passes.exclusive(due, False))
                     calls = outcome.upstream_calls
                     await self._polls.schedule(due, cycle_start, self._tunables)
                     return outcome.result
@@ -194,24 +195,27 @@ class EngineApp:
         """Shutdown: end every open stream, one last delivery attempt (what the tracker
         does not take now stays in the outbox for the next start), give the leases up."""
         self._broadcaster.close_all()
+        await self._generator.aclose()
         await self._delivery.final_attempt()
         await self._ownership.release()
 
-    async def _generate(self, wanted: list[str], force: bool) -> GenerationPass:
-        async with self._lock:
-            attributes = {"symbols": len(wanted), "force": force}
-            with self._tracer.start_as_current_span(
-                "signal_engine.generate", attributes=attributes
-            ):
-                done = await self._generator.run(
-                    wanted, force=force, tunables=self._tunables, generation=self._generation
-                )
-                await self._delivery.publish(done.new_signals)  # durable before anyone sees it
-                self._broadcast(done.new_signals)
+    async def _pass(self, wanted: list[str], force: bool) -> GenerationPass:
+        """One generation pass (the PassQueue runs one at a time), counted once."""
+        attributes = {"symbols": len(wanted), "force": force}
+        with self._tracer.start_as_current_span("signal_engine.generate", attributes=attributes):
+            done = await self._generator.run(
+                wanted, force=force, tunables=self._tunables, generation=self._generation
+            )
+            await self._delivery.publish(done.new_signals)  # durable before anyone sees it
+            self._broadcast(done.new_signals)
         self._stats.processed += len(done.new_signals) + done.skipped + done.deduplicated
         self._stats.skipped += done.skipped
         self._stats.deduplicated += done.deduplicated
         self._note_gateway(done)
+        return done
+
+    @staticmethod
+    def _served(done: GenerationPass) -> GenerationPass:
         if not done.result.signals and done.gateway_error is not None:
             raise done.gateway_error  # nothing could be served, not even a stale signal
         return done

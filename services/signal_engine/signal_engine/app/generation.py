@@ -8,7 +8,8 @@ incremental indicators (the technical view is recomputed only then), sentiment o
 are rebuilt only when a verdict changed, the consensus and price levels always -> a new
 signal identical to the last published one within the dedup window is not re-published
 (unless the caller forced the pass).
-When the gateway fails, a symbol's last signal is served again marked stale.
+When the gateway fails, or has only a stale cached quote for a symbol (every provider
+failing), the symbol's last signal is served again marked stale.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from signal_engine.app.calibrations import CalibrationBook
 from signal_engine.app.market_inputs import BarFeed, SentimentFeed
 from signal_engine.app.symbol_state import SymbolBook, SymbolState
 from signal_engine.domain import (
+    CacheStatus,
     DomainError,
     GatewayError,
     Quote,
@@ -89,6 +91,11 @@ class SignalGenerator:
             signals, failures = self._fall_back({s: str(e) for s in wanted})
             return GenerationPass(GenerationResult(signals, failures), gateway_error=e)
         now = self._clock.now()
+        # A quote served stale because no provider answered refreshes nothing (one served
+        # stale while the gateway revalidates it is current enough).
+        cached = {s for s, q in quotes.items() if q.cache_status is CacheStatus.STALE_ON_ERROR}
+        errors = {**errors, **dict.fromkeys(cached, "only a stale cached quote (providers down)")}
+        quotes = {s: q for s, q in quotes.items() if s not in cached}
         for symbol, quote in quotes.items():
             self._book.observe_price(symbol, quote.price, now)
         unserved = {s: errors.get(s, "the gateway returned no quote") for s in wanted}
@@ -96,7 +103,8 @@ class SignalGenerator:
             unserved.pop(symbol, None)
         order = self._book.by_volatility(s for s in wanted if s in quotes)
         states = [self._book.state(s) for s in order]
-        calls = 1 + await self._sentiment.refresh(states, tunables)
+        calls = 1 + self._sentiment.take_background_calls()
+        calls += await self._sentiment.refresh(states, tunables)
         served: dict[str, Signal] = {}
         to_compute: list[SymbolState] = []
         for state in states:
@@ -130,6 +138,9 @@ class SignalGenerator:
             upstream_calls=calls,
         )
 
+    async def aclose(self) -> None:
+        await self._sentiment.aclose()
+
     def _publishable(
         self, computed: dict[str, Signal], t: Tunables, generation: int, force: bool
     ) -> tuple[list[Signal], int]:
@@ -139,7 +150,7 @@ class SignalGenerator:
         repeats = 0
         for symbol, signal in computed.items():
             state = self._book.state(symbol)
-            state.signal_inputs = state.inputs(generation)
+            state.signal_inputs = (generation, state.sentiment_key)  # what it was built from
             repeat = not force and is_repeat(state.published, signal, t)
             if repeat and state.published is not None:
                 computed[symbol] = replace(state.published, reused=True)

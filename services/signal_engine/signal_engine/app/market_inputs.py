@@ -6,7 +6,9 @@ whole window's worth of bars is missing (a long gap) the state is rebuilt from t
 `bars_limit` bars instead of paging through the gap.
 
 Sentiment: asked per symbol every `sentiment_refresh_seconds`; each provider's latest
-verdict is a source until it is `sentiment_max_age_seconds` old. A gateway without
+verdict is a source until it is `sentiment_max_age_seconds` old. With
+`sentiment_in_background` a held verdict is refreshed by a task of its own: the pass does
+not wait for the AI (only a symbol's first verdict is waited for). A gateway without
 sentiment (UNIMPLEMENTED) or one that cannot answer (UNAVAILABLE, ...) means no sentiment
 input, never a failed cycle.
 """
@@ -95,11 +97,16 @@ class SentimentFeed:
         self._market = market
         self._clock = clock
         self._unsupported_until: datetime | None = None
+        self._asking: set[str] = set()  # symbols whose refresh runs in the background
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._background_calls = 0
 
     async def refresh(self, states: Sequence[SymbolState], t: Tunables) -> int:
         """Ask for the due symbols' sentiment (most important first, bounded concurrency)
         and expire old verdicts; return the gateway calls made. A changed, new or expired
-        verdict bumps the symbol's sentiment_version."""
+        verdict bumps the symbol's sentiment_version. With `sentiment_in_background`, only
+        symbols never asked are waited for; the others are refreshed by a task of their own
+        (the pass uses the verdicts held; a new one is a changed input of the next pass)."""
         now = self._clock.now()
         for state in states:
             _expire(state, now, t)
@@ -107,9 +114,44 @@ class SentimentFeed:
             if now < self._unsupported_until:
                 return 0
             self._unsupported_until = None  # time to ask whether sentiment has arrived
-        due = [s for s in states if s.next_sentiment is None or now >= s.next_sentiment]
-        if not due:
-            return 0
+        due = [
+            s
+            for s in states
+            if (s.next_sentiment is None or now >= s.next_sentiment)
+            and s.symbol not in self._asking
+        ]
+        later = [s for s in due if s.next_sentiment is not None]
+        if t.sentiment_in_background and later:
+            self._start(later, t, now)
+            due = [s for s in due if s.next_sentiment is None]
+        return await self._ask(due, t, now) if due else 0
+
+    def take_background_calls(self) -> int:
+        """Gateway calls the background refreshes made since the last take."""
+        calls, self._background_calls = self._background_calls, 0
+        return calls
+
+    async def aclose(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _start(self, states: list[SymbolState], t: Tunables, now: datetime) -> None:
+        self._asking.update(s.symbol for s in states)
+
+        async def run() -> None:
+            try:
+                self._background_calls += await self._ask(states, t, now)
+            except Exception:
+                log.exception("sentiment_refresh_crashed")
+            finally:
+                self._asking.difference_update(s.symbol for s in states)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _ask(self, due: Sequence[SymbolState], t: Tunables, now: datetime) -> int:
         gate = asyncio.Semaphore(t.max_concurrency)
         refresh = timedelta(seconds=t.sentiment_refresh_seconds)
         calls = 0
@@ -150,6 +192,10 @@ class SentimentFeed:
             log.info("sentiment_unsupported_by_gateway", error=str(error))
         SENTIMENT_FETCHES.labels(result="unsupported").inc()
         self._unsupported_until = now + SENTIMENT_UNSUPPORTED_RETRY
+
+
+def _due(state: SymbolState, now: datetime) -> bool:
+    return state.next_sentiment is None or now >= state.next_sentiment
 
 
 def _same(held: SentimentVerdict | None, verdict: SentimentVerdict) -> bool:

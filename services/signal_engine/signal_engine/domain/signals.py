@@ -68,7 +68,7 @@ def technical_view(
     opinions = technical_opinions(
         values, data_age_ms=data_age_ms, provider=provider, cache_status=cache_status
     )
-    if cache_status is CacheStatus.STALE:
+    if cache_status in (CacheStatus.STALE, CacheStatus.STALE_ON_ERROR):
         opinions = [replace(o, confidence=o.confidence * _STALE_DATA_CONFIDENCE) for o in opinions]
     return TechnicalView(
         opinions=tuple(opinions),

@@ -61,6 +61,9 @@ class Tunables:
     # Sentiment: asked per symbol at most this often; a verdict older than max age is dropped.
     sentiment_refresh_seconds: float = 60.0
     sentiment_max_age_seconds: float = 3600.0
+    # Background cycles refresh held verdicts without waiting for them (a symbol's first
+    # verdict is waited for); off: every due symbol's sentiment is awaited in the cycle.
+    sentiment_in_background: bool = True
     # Calibrations from the tracker are cached this long per symbol.
     calibration_refresh_seconds: float = 300.0
     # A signal identical to the symbol's last published one (same action and regime,

@@ -19,6 +19,9 @@ def symbols_violations(symbols: Sequence[str], field: str = "symbols") -> list[F
     for i, symbol in enumerate(symbols):
         if len(found) >= _MAX_REPORTED:
             break
+        if not symbol.isascii():  # "AıAPL".upper() would be the valid "AIAPL"
+            found.append((f"{field}[{i}]", f"{symbol[:40]!r}: must be ASCII, e.g. AAPL"))
+            continue
         try:
             canonical_symbol(symbol)
         except InvalidSymbol as e:

@@ -11,7 +11,7 @@ from it.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from tracker.domain import (
@@ -47,6 +47,8 @@ async def merge_archived(
 ) -> tuple[list[TrackedSignal], SignalCursor | None]:
     """The page of `size` rows over hot + archive, and its continuation cursor."""
     key = (after.create_time, after.signal_id) if after else None
+    if query.end_time is not None and query.end_time.replace(tzinfo=None) == datetime.min:
+        return hot_rows, hot_cursor  # ends before the first instant: no archived day is in it
     last = _last_day(query, after)
     first = day_of(query.start_time) if query.start_time else None
     collected: list[TrackedSignal] = []

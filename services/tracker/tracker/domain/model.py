@@ -43,6 +43,7 @@ class CacheStatus(StrEnum):
     HIT_SHARED = "HIT_SHARED"
     STALE = "STALE"
     STREAM = "STREAM"
+    STALE_ON_ERROR = "STALE_ON_ERROR"
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -50,7 +50,8 @@ class PageToken:
             if not (isinstance(signal_id, str) and UUID_RE.fullmatch(signal_id)):
                 raise ValueError("bad signal_id")
             cursor = SignalCursor(_from_micros(micros), signal_id)
-        except (binascii.Error, ValueError, KeyError, TypeError, OverflowError):
+        # RecursionError: a forged token nesting JSON deeper than the parser can follow
+        except (binascii.Error, ValueError, KeyError, TypeError, OverflowError, RecursionError):
             raise InvalidQuery([("page_token", "is malformed")]) from None
         return cls(cursor, fingerprint)
 
@@ -92,6 +93,8 @@ class DayPageToken:
             day, fingerprint = date.fromisoformat(body["d"]), body["f"]
             if not isinstance(fingerprint, str):
                 raise TypeError("bad fingerprint")
-        except (binascii.Error, ValueError, KeyError, TypeError):
+            if day == date.min:  # the page would continue before year 1: never issued
+                raise ValueError("no day before")
+        except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
             raise InvalidQuery([("page_token", "is malformed")]) from None
         return cls(day, fingerprint)

@@ -51,6 +51,7 @@ CACHE_STATUS_FROM_PB: dict[int, CacheStatus] = {
     marketdata_pb2.CACHE_STATUS_HIT_LOCAL: CacheStatus.HIT_LOCAL,
     marketdata_pb2.CACHE_STATUS_HIT_SHARED: CacheStatus.HIT_SHARED,
     marketdata_pb2.CACHE_STATUS_STALE: CacheStatus.STALE,
+    marketdata_pb2.CACHE_STATUS_STALE_ON_ERROR: CacheStatus.STALE_ON_ERROR,
     marketdata_pb2.CACHE_STATUS_STREAM: CacheStatus.STREAM,
 }
 ACTION_TO_PB = {v: signals_pb2.Action.ValueType(k) for k, v in ACTION_FROM_PB.items()}

@@ -70,9 +70,10 @@ class TrackerServicer(tracker_pb2_grpc.TrackerServicer):
     async def RunArchive(
         self, request: tracker_pb2.RunArchiveRequest, context: grpc.aio.ServicerContext
     ) -> tracker_pb2.RunArchiveResponse:
+        violations = validation.archive_request_violations(request)
         day = validation.parse_day(request.date)
-        if day is None:
-            await abort_invalid_argument(context, validation.archive_request_violations(request))
+        if violations or day is None:
+            await abort_invalid_argument(context, violations)
             raise AssertionError("abort returned")  # pragma: no cover
         return operations_mapping.archive_response(await self._archive.run(day))
 

@@ -36,6 +36,10 @@ _MIN_SECONDS = -62_135_596_800
 _MAX_SECONDS = 253_402_300_799
 _ACTIONS = "ACTION_BUY, ACTION_SELL or ACTION_HOLD"
 _DAY_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# PostgreSQL text and jsonb cannot hold NUL (asyncpg raises UntranslatableCharacterError);
+# no source or provider name needs a control character.
+_CONTROL_RE = re.compile(r"[\x00-\x1f\x7f]")
+MAX_PROVIDER_CHARS = 64
 
 
 def timestamp_violation(ts: Timestamp) -> str | None:
@@ -81,6 +85,13 @@ def _signal_structure_violations(pb: signals_pb2.Signal) -> list[Violation]:
     for j, part in enumerate(pb.lineage):
         if part.cache_status not in CACHE_STATUS_FROM_PB:
             found.append((f"lineage[{j}].cache_status", f"unknown value {part.cache_status}"))
+        for name in ("source", "provider"):
+            if _CONTROL_RE.search(getattr(part, name)):
+                found.append((f"lineage[{j}].{name}", "must not contain control characters"))
+        if len(part.provider) > MAX_PROVIDER_CHARS:
+            found.append(
+                (f"lineage[{j}].provider", f"must be at most {MAX_PROVIDER_CHARS} characters")
+            )
     return found
 
 
@@ -124,7 +135,12 @@ _DAY_PROBLEM = "must be a UTC day as YYYY-MM-DD, e.g. 2026-11-20"
 
 
 def archive_request_violations(request: tracker_pb2.RunArchiveRequest) -> list[Violation]:
-    return [] if parse_day(request.date) else [("date", _DAY_PROBLEM)]
+    day = parse_day(request.date)
+    if day is None:
+        return [("date", _DAY_PROBLEM)]
+    if day == date.max:  # its end would be after year 9999: never over
+        return [("date", f"{day} is not over yet (UTC)")]
+    return []
 
 
 def list_archives_violations(request: tracker_pb2.ListArchivesRequest) -> list[Violation]:

@@ -217,6 +217,37 @@ async def test_a_dropped_connection_is_resumed_and_its_gap_back_filled() -> None
 
 
 @pytest.mark.asyncio
+async def test_a_provider_clock_ahead_of_ours_never_makes_a_window_end_before_it_starts() -> None:
+    """Lost if it failed: stream callers got a gap or back-fill whose end precedes its start
+    (seen in CI: the simulator's clock ran 26 ms ahead of the gateway's)."""
+    ahead = int((T0 + timedelta(seconds=1)).timestamp() * 1000)
+
+    async def first(peer: Peer) -> None:
+        await handshake(peer)
+        await peer.send(f'[{{"ev":"T","sym":"AAPL","p":162.5,"s":10,"t":{ahead}}}]')
+        await peer.close()
+
+    async def second(peer: Peer) -> None:
+        await handshake(peer)
+        await peer.hold()
+
+    clock = FakeClock(T0)
+    async with ScriptedServer(first, second) as server:
+        stream = PolygonStream(
+            ws_url=server.url,
+            api_key=KEY,
+            clock=clock,
+            rest=rest(clock, []),
+            backoff=Backoff(base=1.0, rand=lambda: 0.5),
+        )
+        trade, gap, filled = await take(stream.events([AAPL]), 3)
+    assert isinstance(trade, QuoteUpdate) and trade.quote.time > T0 + timedelta(seconds=0.5)
+    assert isinstance(gap, FeedGap) and gap.start <= gap.end
+    assert isinstance(filled, Backfilled)
+    assert filled.start == trade.quote.time and filled.end == filled.start
+
+
+@pytest.mark.asyncio
 async def test_max_connections_is_retried_with_backoff_until_it_clears() -> None:
     limit = load_lines("polygon", "ws-status-errors-observed-marketstore.jsonl")[2]
 

@@ -35,9 +35,13 @@ class _CacheStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CacheStat
     CACHE_STATUS_HIT_SHARED: _CacheStatus.ValueType  # 3
     """Served from the shared cache (L2, Redis)."""
     CACHE_STATUS_STALE: _CacheStatus.ValueType  # 4
-    """Served stale from cache while a refresh runs, or because the provider failed."""
+    """Served stale from cache, within its stale-while-revalidate window, while a refresh runs."""
     CACHE_STATUS_STREAM: _CacheStatus.ValueType  # 5
     """Written by a live provider stream."""
+    CACHE_STATUS_STALE_ON_ERROR: _CacheStatus.ValueType  # 6
+    """Served stale from cache because no provider answered (every one failed, or none in
+    the caller's deadline): the value was not refreshed and may be minutes old.
+    """
 
 class CacheStatus(_CacheStatus, metaclass=_CacheStatusEnumTypeWrapper):
     """CacheStatus says how an answer was served."""
@@ -51,9 +55,13 @@ CACHE_STATUS_HIT_LOCAL: CacheStatus.ValueType  # 2
 CACHE_STATUS_HIT_SHARED: CacheStatus.ValueType  # 3
 """Served from the shared cache (L2, Redis)."""
 CACHE_STATUS_STALE: CacheStatus.ValueType  # 4
-"""Served stale from cache while a refresh runs, or because the provider failed."""
+"""Served stale from cache, within its stale-while-revalidate window, while a refresh runs."""
 CACHE_STATUS_STREAM: CacheStatus.ValueType  # 5
 """Written by a live provider stream."""
+CACHE_STATUS_STALE_ON_ERROR: CacheStatus.ValueType  # 6
+"""Served stale from cache because no provider answered (every one failed, or none in
+the caller's deadline): the value was not refreshed and may be minutes old.
+"""
 Global___CacheStatus: _TypeAlias = CacheStatus  # noqa: Y015
 
 class _Timeframe:

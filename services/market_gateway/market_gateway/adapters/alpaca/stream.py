@@ -31,6 +31,8 @@ from market_gateway.adapters.common.streams import (
 from market_gateway.domain import AssetClass, FeedEvent, Symbol, Timeframe, UpdateKind
 from market_gateway.ports import Clock, QuoteSource
 
+IEX_CHANNEL_LIMIT = 30  # symbols of trades+quotes on the free plan (bars are unlimited)
+
 
 class AlpacaProtocol:
     def __init__(
@@ -143,6 +145,11 @@ class AlpacaStream:
     @property
     def name(self) -> str:
         return PROVIDER
+
+    @property
+    def max_symbols(self) -> int | None:
+        """The free (IEX) plan allows 30 trade+quote channels; SIP plans have no limit."""
+        return IEX_CHANNEL_LIMIT if self._feed_name == DEFAULT_FEED else None
 
     def events(self, symbols: Sequence[Symbol]) -> AsyncIterator[FeedEvent]:
         streams = []

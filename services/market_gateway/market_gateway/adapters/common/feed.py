@@ -106,7 +106,10 @@ class ReconnectingFeed:
                         start, reason = gap
                         gap = None
                         names = tuple(books)
-                        yield FeedGap(names, start, subscribed_at, reason, provider)
+                        # the last record's time is the provider's clock, which may run a
+                        # few ms ahead of ours: a gap never ends before it starts
+                        end = max(start, subscribed_at)
+                        yield FeedGap(names, start, end, reason, provider)
                         async for filled in self._fill(
                             symbols, books, followed_since, subscribed_at
                         ):
@@ -206,8 +209,9 @@ class ReconnectingFeed:
         for symbol in symbols:
             book = books[symbol.canonical]
             since = book.time or followed_since
+            end = max(since, until)  # the book's time is the provider's clock (see the gap)
             try:
-                bars, quote = await self._backfill(symbol, since, until)
+                bars, quote = await self._backfill(symbol, since, end)
             except Exception as e:  # the gap event already told the consumer
                 log.warning(
                     "feed_backfill_failed", provider=provider, symbol=str(symbol), error=str(e)
@@ -222,7 +226,7 @@ class ReconnectingFeed:
                 )
                 book.volume = quote.volume or book.volume
                 quote = replace(quote, cache_status=CacheStatus.STREAM)
-            yield Backfilled(symbol.canonical, since, until, tuple(bars), quote, provider)
+            yield Backfilled(symbol.canonical, since, end, tuple(bars), quote, provider)
 
 
 def _classified(error: Exception, provider: str) -> ProviderUnavailable:

@@ -159,6 +159,11 @@ class PolygonStream:
     def name(self) -> str:
         return PROVIDER
 
+    @property
+    def max_symbols(self) -> int | None:
+        """No server-side cap on tickers per connection (provider-formats.md)."""
+        return None
+
     def events(self, symbols: Sequence[Symbol]) -> AsyncIterator[FeedEvent]:
         streams = []
         for asset in (AssetClass.STOCK, AssetClass.CRYPTO):

@@ -1,0 +1,112 @@
+"""Requests whose bytes are not the method's protobuf message get INVALID_ARGUMENT.
+
+grpc.aio decodes a request before any servicer code runs; when the deserializer raises it
+answers UNKNOWN ("Unexpected DecodeError") and logs an error with a traceback. Neither
+grpcio nor its interceptors offer a hook for that, so this interceptor wraps each
+handler's deserializer: a DecodeError yields a marker instead, and the wrapped behaviour
+aborts the call with INVALID_ARGUMENT and a field violation on the whole request ("").
+It must be the innermost interceptor, so the outer ones (spans, metrics, auth) see the
+call and copy the safe deserializer into the handlers they build.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from google.protobuf.message import DecodeError
+
+from service_runtime.grpc_errors import bad_request_status
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Undecodable:
+    reason: str
+
+
+def _safe(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    if deserializer is None:
+        return None
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except (DecodeError, UnicodeDecodeError) as e:
+            return _Undecodable(str(e) or type(e).__name__)
+
+    return decode
+
+
+async def _refuse(method: str, request: _Undecodable, context: grpc.aio.ServicerContext) -> None:
+    log.info("request_undecodable", rpc_method=method, reason=request.reason)
+    status = bad_request_status(
+        f"the request is not a valid message for {method}: {request.reason}",
+        [("", "not a valid protobuf encoding of the request message")],
+    )
+    await context.abort_with_status(status)
+
+
+class UndecodableRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Turns undecodable unary and server-streaming requests into INVALID_ARGUMENT; each
+    method's guarded handler is built once."""
+
+    def __init__(self) -> None:
+        self._guarded: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler:
+        handler = await continuation(details)
+        method: str = details.method
+        if handler is None or handler.request_streaming or method.startswith("/grpc."):
+            return handler  # grpc's own services (health, reflection) keep their handlers
+        known = self._guarded.get(method)
+        if known is not None and known[0] is handler:
+            return known[1]
+        guarded = _guard(method, handler)
+        self._guarded[method] = (handler, guarded)
+        return guarded
+
+
+def _guard(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    if handler.unary_unary is not None:
+        return grpc.unary_unary_rpc_method_handler(
+            _unary(method, handler.unary_unary),
+            request_deserializer=_safe(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+    if handler.unary_stream is not None:
+        return grpc.unary_stream_rpc_method_handler(
+            _stream(method, handler.unary_stream),
+            request_deserializer=_safe(handler.request_deserializer),
+            response_serializer=handler.response_serializer,
+        )
+    return handler
+
+
+def _unary(method: str, behaviour: Any) -> Any:
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> Any:
+        if isinstance(request, _Undecodable):
+            await _refuse(method, request, context)
+            return None
+        return await behaviour(request, context)
+
+    return guarded
+
+
+def _stream(method: str, behaviour: Any) -> Any:
+    async def guarded(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
+        if isinstance(request, _Undecodable):
+            await _refuse(method, request, context)
+            return
+        async for item in behaviour(request, context):
+            yield item
+
+    return guarded

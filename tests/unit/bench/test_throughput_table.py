@@ -1,0 +1,41 @@
+"""The throughput table shows GetQuotes next to both echo servers, and still renders results
+saved before the uvloop echo was measured (`bench.run --from-json`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.tables import throughput_table
+
+
+def side(rate: float) -> dict[str, Any]:
+    return {
+        "calls_per_second": rate,
+        "latency_ms": {"p50": 20.0, "p99": 30.0},
+        "server_cpu_share": 1.1,
+        "client_cpu_share": 0.6,
+        "errors": 0,
+    }
+
+
+def test_both_echo_servers_and_both_ratios_are_shown() -> None:
+    result = {
+        "gateway": side(2200.0),
+        "echo": side(3400.0),
+        "echo_uvloop": side(4000.0),
+        "gateway_vs_echo": 2200 / 3400,
+        "gateway_vs_echo_uvloop": 2200 / 4000,
+    }
+    table = throughput_table(result)
+    assert [row[:2] for row in table.rows] == [
+        ["GetQuotes (market-gateway)", "2,200"],
+        ["bare grpc.aio echo (asyncio loop)", "3,400"],
+        ["bare grpc.aio echo on uvloop", "4,000"],
+    ]
+    assert "GetQuotes = 65% of echo (55% of echo on uvloop)" in table.title
+
+
+def test_results_without_the_uvloop_echo_still_render() -> None:
+    result = {"gateway": side(2335.0), "echo": side(4843.0), "gateway_vs_echo": 2335 / 4843}
+    table = throughput_table(result)
+    assert len(table.rows) == 2 and table.title.endswith("GetQuotes = 48% of echo")
