@@ -20,11 +20,15 @@ from service_runtime.tls import ClientTls, load_client_tls
 
 # Transparent retries of UNAVAILABLE for idempotent reads are left to the callers'
 # own policies; the channel only keeps connections alive and bounds reconnect backoff.
+# Each channel owns its connections (a local subchannel pool): a channel opened to
+# replace one stuck in reconnect backoff must not share that backoff through gRPC's
+# process-wide subchannel pool.
 _CHANNEL_OPTIONS: list[tuple[str, object]] = [
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.initial_reconnect_backoff_ms", 200),
     ("grpc.max_reconnect_backoff_ms", 5_000),
+    ("grpc.use_local_subchannel_pool", 1),
     ("grpc.service_config", json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})),
 ]
 

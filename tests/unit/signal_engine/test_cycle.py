@@ -177,6 +177,22 @@ async def test_quiet_symbols_are_polled_less_often(
     assert REGISTRY.get_sample_value("argo_signal_engine_polls_deferred_total") == deferred + 10
 
 
+async def test_a_cycle_that_starts_a_little_early_still_polls_every_symbol(
+    wiring: EngineWiring, market: FakeMarketData, clock: FakeClock
+):
+    """The loop's next cycle starts one cycle after the previous loop iteration began,
+    a hair before one cycle after the previous cycle's work began (the ownership claim
+    and the schedule's clock read lie between): no symbol may be deferred for that."""
+    await wiring.app.run_cycle()
+    for _ in range(2):
+        clock.advance(5 - 0.001)
+        await wiring.app.run_cycle()
+    assert market.quote_calls == [list(SYMBOLS)] * 3
+    clock.advance(2.4)  # more than half a cycle before the symbols are due: not yet
+    await wiring.app.run_cycle()
+    assert len(market.quote_calls) == 3
+
+
 async def test_only_owned_symbols_are_cycled_and_reported(
     wiring: EngineWiring, market: FakeMarketData, ownership: FakeOwnership
 ):

@@ -34,10 +34,12 @@ log = structlog.get_logger(__name__)
 class GatewayMarketData:
     """Each call carries its own deadline; gRPC errors become domain GatewayErrors.
 
-    With `reopen`, a channel left in TRANSIENT_FAILURE by a failed call is replaced by a
-    fresh one: gRPC would wait out its reconnect backoff (up to seconds, growing with the
-    outage) before trying the gateway again, while a fresh channel connects at its first
-    call, so the first cycle after the gateway returns is served."""
+    With `reopen`, a channel left in TRANSIENT_FAILURE by a failed GetQuotes (each pass's
+    first call) is replaced by a fresh one and the call is tried once more on it: gRPC
+    would wait out its reconnect backoff (up to seconds, growing with the outage) before
+    trying the gateway again, while a fresh channel connects at its first call, so the
+    first cycle after the gateway returns is served. While the gateway is away the retry
+    costs one refused connection."""
 
     def __init__(
         self,
@@ -56,29 +58,39 @@ class GatewayMarketData:
     async def aclose(self) -> None:
         await self._channel.close()
 
-    async def _renew_if_failing(self, used: grpc.aio.Channel, error: grpc.aio.AioRpcError) -> None:
-        if self._reopen is None or used is not self._channel:
-            return  # not renewable, or a concurrent call renewed it already
-        if error.code() != grpc.StatusCode.UNAVAILABLE:
-            return
+    async def _renewed(self, used: grpc.aio.Channel, error: grpc.aio.AioRpcError) -> bool:
+        """True when the channel `used` was failing and is now replaced by a fresh one."""
+        if self._reopen is None or error.code() != grpc.StatusCode.UNAVAILABLE:
+            return False
+        if used is not self._channel:
+            return True  # a concurrent call renewed it already
         if used.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
-            return
+            return False
         self._channel = self._reopen()
         self._stub = marketdata_pb2_grpc.MarketGatewayStub(self._channel)
         log.debug("market_gateway_channel_renewed")
         await used.close()
+        return True
 
     async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         request = pb.GetQuotesRequest(symbols=list(symbols))
         channel = self._channel
         try:
-            response = await self._stub.GetQuotes(request, timeout=self._deadline)
+            response = await self._quotes(request)
         except grpc.aio.AioRpcError as e:
-            await self._renew_if_failing(channel, e)
-            raise error_from_rpc(e, "GetQuotes") from e
+            if not await self._renewed(channel, e):
+                raise error_from_rpc(e, "GetQuotes") from e
+            try:
+                response = await self._quotes(request)  # the gateway may be back
+            except grpc.aio.AioRpcError as again:
+                raise error_from_rpc(again, "GetQuotes") from again
+        return quotes_from_pb(list(symbols), response)
+
+    async def _quotes(self, request: pb.GetQuotesRequest) -> pb.GetQuotesResponse:
+        try:
+            return await self._stub.GetQuotes(request, timeout=self._deadline)
         except grpc.aio.UsageError as e:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
-        return quotes_from_pb(list(symbols), response)
 
     async def get_bars(
         self, symbol: str, timeframe: Timeframe, limit: int, start: datetime | None = None

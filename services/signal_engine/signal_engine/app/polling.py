@@ -2,6 +2,11 @@
 
 Every cycle normally; stocks outside the NYSE session every `off_session_poll_seconds`;
 quiet symbols every `quiet_poll_multiplier` cycles' time (domain.poll_interval).
+
+A symbol is due at the cycle nearest its next poll (up to half a cycle early): the next
+poll is counted from when a cycle's work started, the next cycle from when its loop
+iteration started, so "exactly one cycle later" lands a few microseconds either side of
+the next cycle; a strict comparison would skip every other cycle at random.
 """
 
 from __future__ import annotations
@@ -25,11 +30,11 @@ class PollSchedule:
 
     def due(self, owned: list[str]) -> list[str]:
         """The owned symbols whose next poll has come (all of them at first)."""
-        now = self._clock.now()
+        horizon = self._clock.now() + timedelta(seconds=self._cycle_seconds / 2)
         due = []
         for symbol in owned:
             next_poll = self._book.state(symbol).next_poll
-            if next_poll is None or now >= next_poll:
+            if next_poll is None or next_poll <= horizon:
                 due.append(symbol)
         if len(due) < len(owned):
             POLLS_DEFERRED.inc(len(owned) - len(due))
