@@ -88,9 +88,12 @@ class GatewayMarketData:
 
     async def _quotes(self, request: pb.GetQuotesRequest) -> pb.GetQuotesResponse:
         try:
-            return await self._stub.GetQuotes(request, timeout=self._deadline)
+            response: pb.GetQuotesResponse = await self._stub.GetQuotes(
+                request, timeout=self._deadline
+            )
         except grpc.aio.UsageError as e:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
+        return response
 
     async def get_bars(
         self, symbol: str, timeframe: Timeframe, limit: int, start: datetime | None = None
