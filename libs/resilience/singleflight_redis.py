@@ -10,6 +10,8 @@ re-read a cache). Design, per key, on top of the in-process `SingleFlight`:
   error is re-raised as `RemoteFlightFailed`); a lease that vanished or changed hands without
   a result (the leader died, or the result expired) makes them try to lead themselves. The
   token in the result key means a new flight never picks up an old flight's result.
+- A leader whose call is cancelled (its last local waiter left) deletes its lease, so the
+  followers take over at once instead of waiting out `lease_ttl`.
 - Redis trouble never fails the call: the replica then simply calls upstream itself.
 Values cross processes through a `Codec` (JSON by default). Followers wait at most one lease
 (`lease_ttl`) per failed leader; callers bound the whole wait with their own deadline.
@@ -17,6 +19,7 @@ Values cross processes through a `Codec` (JSON by default). Followers wait at mo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, cast
@@ -101,7 +104,11 @@ class RedisSingleFlight:
         self._remote_leader.inc()
         result_key = self._result_key(key, token)
         try:
+            raise_if_cancelling()  # a cancel redis-py swallowed while the lease was taken
             value = await fn()
+        except asyncio.CancelledError:
+            await self._give_up(lease_key, token)
+            raise
         except Exception as e:
             await self._publish(result_key, b"e" + encode_error(e), lease_key, token)
             raise
@@ -114,6 +121,13 @@ class RedisSingleFlight:
             await self._release(keys=[lease_key], args=[token])
         except (RedisError, OSError) as e:
             span_event("singleflight_publish_failed", {"error": type(e).__name__})
+
+    async def _give_up(self, lease_key: str, token: str) -> None:
+        """Delete our lease (best effort): followers lead on their next poll."""
+        try:
+            await self._release(keys=[lease_key], args=[token])
+        except (RedisError, OSError) as e:
+            span_event("singleflight_release_failed", {"error": type(e).__name__})
 
     def _result_key(self, key: str, token: Any) -> str:
         text = token.decode() if isinstance(token, bytes) else str(token)

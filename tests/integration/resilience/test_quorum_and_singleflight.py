@@ -12,7 +12,7 @@ from resilience import CircuitBreaker, CircuitOpen, RemoteFlightFailed
 from resilience.breaker_quorum import QuorumBreaker
 from resilience.presets import SEED_BREAKER
 from resilience.singleflight_redis import RedisSingleFlight
-from service_runtime.clock import FakeClock
+from service_runtime.clock import FakeClock, SystemClock
 
 pytestmark = pytest.mark.integration
 
@@ -169,3 +169,45 @@ async def test_a_follower_takes_over_when_the_leader_vanishes(redis: Redis, pref
 
     assert await flight.do("k", upstream) == "fresh"
     assert calls == 1
+
+
+@pytest.mark.asyncio
+async def test_a_cancelled_leader_hands_the_flight_over_at_once(
+    redis: Redis, redis_url: str, prefix: str
+) -> None:
+    """Lost if it failed: when the leading replica's caller gives up (deadline, shutdown),
+    every other replica would wait out the whole lease (here 30 s) before calling upstream
+    itself, failing its own callers' deadlines meanwhile."""
+    other = Redis.from_url(redis_url)
+    polling = asyncio.Event()
+
+    class PollingClock(SystemClock):
+        async def sleep(self, seconds: float) -> None:
+            polling.set()  # the follower found the lease held and waits between polls
+            await super().sleep(seconds)
+
+    here = RedisSingleFlight(redis, prefix=prefix, lease_ttl=30.0)
+    there = RedisSingleFlight(
+        other, prefix=prefix, lease_ttl=30.0, poll_interval=0.005, clock=PollingClock()
+    )
+    leading = asyncio.Event()
+
+    async def stuck() -> str:
+        leading.set()
+        await asyncio.Event().wait()  # an upstream that never answers
+        return "never"
+
+    async def upstream() -> str:
+        return "fresh"
+
+    leader = asyncio.create_task(here.do("k", stuck))
+    await leading.wait()  # it holds the lease
+    follower = asyncio.create_task(there.do("k", upstream))
+    await polling.wait()
+    leader.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await leader
+    async with asyncio.timeout(5):  # far inside the 30 s lease
+        assert await follower == "fresh"
+    assert await redis.get(f"{prefix}:k:lease") is None  # the new leader released it too
+    await other.aclose()
