@@ -45,6 +45,14 @@ def load(path: str | None, environ: Mapping[str, str]) -> SimConfig:
     return SimConfig.parse(raw, env_layer=env_layer(environ))
 
 
+def write_env_file(path: Path, lines: list[str]) -> None:
+    """Write KEY=VALUE lines so that the file, once it exists, is complete: a reader that
+    waits for it to appear (bench/cluster.py) must never read it half written."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("\n".join(lines) + "\n")
+    partial.replace(path)  # atomic on POSIX: the old name or the whole new file
+
+
 async def serve(args: argparse.Namespace) -> None:
     config = load(args.config, os.environ)
     if args.host:
@@ -59,7 +67,7 @@ async def serve(args: argparse.Namespace) -> None:
         env = sim.env()
         lines = [f"{key}={value}" for key, value in env.items()]
         if args.env_file:  # before printing, so whoever reads the output finds the file
-            await asyncio.to_thread(Path(args.env_file).write_text, "\n".join(lines) + "\n")
+            await asyncio.to_thread(write_env_file, Path(args.env_file), lines)
         print(
             f"provider simulator on {sim.admin_url.removesuffix('/_sim')} (admin: {sim.admin_url})"
         )

@@ -9,11 +9,13 @@ import re
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from market_gateway.adapters.calendar import NyseCalendar
 from tests.unit.provider_sim.conftest import new_client, running
+from tools.provider_sim.__main__ import write_env_file
 
 VARIABLE = re.compile(r"^[A-Z][A-Z_]+=")
 
@@ -50,6 +52,31 @@ async def test_command_line_server_prints_its_variables_and_stops_on_sigterm(
     finally:
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), timeout=10) == 0
+
+
+def test_the_env_file_appears_complete_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lost if it failed: a reader that polls for the file (the benchmark does) could read
+    it between its creation and its write and start a gateway with no provider at all,
+    which then benchmarks the synthetic market instead of the scenario."""
+    path = tmp_path / "sim.env"
+    written_in_place: list[Path] = []
+    write_text = Path.write_text
+
+    def recording(self: Path, *args: Any, **kwargs: Any) -> int:
+        if self == path:
+            written_in_place.append(self)
+        return write_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", recording)
+    lines = [f"VAR_{i}=value-{i}" for i in range(50)]
+    write_env_file(path, lines)
+    assert path.read_text().splitlines() == lines
+    assert written_in_place == []  # it appeared under its name only complete
+    assert [p.name for p in tmp_path.iterdir()] == ["sim.env"]  # no partial file left
+    write_env_file(path, lines[:1])  # a second run replaces it whole
+    assert path.read_text().splitlines() == lines[:1]
 
 
 @pytest.mark.asyncio
