@@ -18,7 +18,7 @@ from tests.chaos.gateway_process import running_gateway, wait_until
 from tests.chaos.sim_process import SimProcess
 
 pytestmark = [pytest.mark.chaos, pytest.mark.e2e]
-# fault switch -> words GetProviderStatus' last_error must carry for polygon
+# fault switch -> words GetProviderStatus' last_error must carry for the garbling provider
 BAD_BODIES = {
     "malformed_rate": "answer is not JSON",  # BadProviderData
     "truncated_rate": "request failed (RemoteProtocolError)",  # cut body: a transport error
@@ -27,34 +27,41 @@ BAD_BODIES = {
 
 
 @pytest.mark.asyncio
+@pytest.mark.parametrize(("garbling", "healthy"), [("polygon", "alpaca"), ("alpaca", "polygon")])
 async def test_malformed_truncated_and_html_bodies_are_classified_and_never_served(
-    sim: SimProcess, tmp_path: Path, chaos_anchor: str
+    sim: SimProcess, tmp_path: Path, chaos_anchor: str, garbling: str, healthy: str
 ) -> None:
     """Lost if it failed: a garbled provider answer would crash the gateway, reach callers
     as INTERNAL or as a wrong price, or sit in the cache and be served after the fault;
     operators could not tell which provider sends garbage."""
-    tunables = {"resilience": {"breaker_failure_threshold": 100}}  # every call reaches it
-    async with running_gateway(tmp_path, sim, chaos_anchor, tunables=tunables) as gw:
+    tunables = {
+        "resilience": {"breaker_failure_threshold": 100},  # every call reaches it,
+        "routing": {"quotes": [garbling, healthy]},  # first
+    }
+    providers = ("polygon", "alpaca")
+    async with running_gateway(
+        tmp_path, sim, chaos_anchor, providers=providers, tunables=tunables
+    ) as gw:
         errors = "argo_data_source_requests_total"
         for fault, words in BAD_BODIES.items():
-            await sim.configure({"providers": {"polygon": {"faults": {fault: 1.0}}}})
-            before = await gw.metric(errors, source="polygon", status="error")
+            await sim.configure({"providers": {garbling: {"faults": {fault: 1.0}}}})
+            before = await gw.metric(errors, source=garbling, status="error")
             symbols = ["AAPL", "MSFT", "BTC-USD"]
             reply = await gw.quotes(symbols, max_age_ms=1)
             assert not reply.errors, (fault, reply.errors)
             for quote in reply.quotes:
-                assert quote.provider == "alpaca", (fault, quote)
+                assert quote.provider == healthy, (fault, quote)
                 assert math.isfinite(quote.price) and quote.price > 0
-                assert 0 < quote.bid <= quote.ask
-            cached = await gw.quotes(symbols)  # what the cache kept is alpaca's
+                assert 0 < quote.bid <= quote.ask or quote.bid == quote.ask == 0  # 0: none
+            cached = await gw.quotes(symbols)  # what the cache kept is the healthy one's
             assert [(q.provider, q.price) for q in cached.quotes] == [
                 (q.provider, q.price) for q in reply.quotes
             ]
             assert {q.cache_status for q in cached.quotes} == {pb.CACHE_STATUS_HIT_LOCAL}
-            polygon = await gw.status("polygon")
-            assert polygon.last_error.startswith("polygon") and words in polygon.last_error
-            assert await gw.metric(errors, source="polygon", status="error") > before
-            await sim.configure({"providers": {"polygon": {"faults": {fault: None}}}})
+            status = await gw.status(garbling)
+            assert status.last_error.startswith(garbling) and words in status.last_error
+            assert await gw.metric(errors, source=garbling, status="error") > before
+            await sim.configure({"providers": {garbling: {"faults": {fault: None}}}})
         assert gw.alive() and "Traceback" not in gw.log_text()
 
 
