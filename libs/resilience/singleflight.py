@@ -4,7 +4,8 @@ Hand-written: Go's `singleflight` idea; cashews' `locked` serialises callers on 
 re-reads a cache, which is not the same (it needs a cache and a second lookup). Here the
 first caller of a key starts the call as a task and every caller of that key awaits it;
 everyone gets the same result or the same exception. A caller that is cancelled leaves the
-others waiting; the shared call is cancelled only when its last waiter leaves. Cross-replica
+others waiting; the shared call is cancelled only when its last waiter leaves, and is
+forgotten then (a caller arriving while it winds down starts a new one). Cross-replica
 sharing builds on this (`singleflight_redis.py`).
 """
 
@@ -58,7 +59,9 @@ class SingleFlight:
             if left == 0:
                 del self._waiters[key]
                 if not task.done():
-                    task.cancel()
+                    task.cancel()  # it may take a while to end (cleanup): nobody joins it
+                    if self._flights.get(key) is task:
+                        del self._flights[key]
 
     async def run(self, call: Callable[[], Awaitable[T]], ctx: CallContext) -> T:
         """Pipeline step keyed by `ctx.key` (calls without a key are not shared)."""

@@ -200,14 +200,16 @@ async def test_a_cancelled_leader_hands_the_flight_over_at_once(
     async def upstream() -> str:
         return "fresh"
 
-    leader = asyncio.create_task(here.do("k", stuck))
-    await leading.wait()  # it holds the lease
-    follower = asyncio.create_task(there.do("k", upstream))
-    await polling.wait()
-    leader.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await leader
-    async with asyncio.timeout(5):  # far inside the 30 s lease
-        assert await follower == "fresh"
-    assert await redis.get(f"{prefix}:k:lease") is None  # the new leader released it too
-    await other.aclose()
+    try:
+        leader = asyncio.create_task(here.do("k", stuck))
+        await leading.wait()  # it holds the lease
+        follower = asyncio.create_task(there.do("k", upstream))
+        await polling.wait()
+        leader.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await leader
+        async with asyncio.timeout(5):  # far inside the 30 s lease
+            assert await follower == "fresh"
+        assert await redis.get(f"{prefix}:k:lease") is None  # the new leader released it too
+    finally:
+        await other.aclose()

@@ -61,22 +61,20 @@ def test_the_env_file_appears_complete_or_not_at_all(
     it between its creation and its write and start a gateway with no provider at all,
     which then benchmarks the synthetic market instead of the scenario."""
     path = tmp_path / "sim.env"
-    written_in_place: list[Path] = []
-    write_text = Path.write_text
-
-    def recording(self: Path, *args: Any, **kwargs: Any) -> int:
-        if self == path:
-            written_in_place.append(self)
-        return write_text(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "write_text", recording)
     lines = [f"VAR_{i}=value-{i}" for i in range(50)]
+    seen_at_rename: list[list[str]] = []
+    replace = Path.replace
+
+    def renaming(self: Path, target: Any) -> Path:
+        assert Path(target) == path and not path.exists()  # nothing there before it
+        seen_at_rename.append(self.read_text().splitlines())  # what is about to appear
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", renaming)
     write_env_file(path, lines)
+    assert seen_at_rename == [lines]  # the name appeared by a rename of the whole file
     assert path.read_text().splitlines() == lines
-    assert written_in_place == []  # it appeared under its name only complete
     assert [p.name for p in tmp_path.iterdir()] == ["sim.env"]  # no partial file left
-    write_env_file(path, lines[:1])  # a second run replaces it whole
-    assert path.read_text().splitlines() == lines[:1]
 
 
 @pytest.mark.asyncio

@@ -86,6 +86,39 @@ async def test_the_call_is_cancelled_when_its_last_waiter_leaves() -> None:
     assert cancelled.is_set() and not flight.in_flight("k")
 
 
+@pytest.mark.asyncio
+async def test_a_caller_arriving_while_a_cancelled_call_winds_down_gets_a_new_call() -> None:
+    """Lost if it failed: a caller that was never cancelled would get CancelledError from
+    a call abandoned by others that was still cleaning up (RedisSingleFlight releases its
+    lease then), and that error slips past every `except Exception`."""
+    flight = SingleFlight("sf-winding-down")
+    cleaning, done_cleaning = asyncio.Event(), asyncio.Event()
+
+    async def slow_to_cancel() -> str:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cleaning.set()
+            await done_cleaning.wait()  # e.g. a round trip to release a lease
+            raise
+        return "never"
+
+    async def fresh() -> str:
+        return "fresh"
+
+    caller = asyncio.create_task(flight.do("k", slow_to_cancel))
+    await settle()
+    caller.cancel()
+    await cleaning.wait()
+    async with asyncio.timeout(5):  # joining the dying call would wait on its cleanup
+        assert await flight.do("k", fresh) == "fresh"
+    done_cleaning.set()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    await settle()
+    assert not flight.in_flight("k")
+
+
 def batcher(clock: VirtualClock, answer, **options) -> tuple[MicroBatcher, list[list[str]]]:
     seen: list[list[str]] = []
 

@@ -193,6 +193,22 @@ async def test_a_cycle_that_starts_a_little_early_still_polls_every_symbol(
     assert len(market.quote_calls) == 3
 
 
+async def test_an_interval_between_cycles_is_rounded_up_to_whole_cycles(
+    wiring: EngineWiring, market: FakeMarketData, clock: FakeClock
+):
+    """1.5 cycles' time lies halfway between two cycles: the quiet symbols are quoted every
+    second cycle, always, never at the whim of microseconds either side of a cycle."""
+    assert wiring.apply_config is not None
+    wiring.apply_config({"quiet_volatility_pct": 0.05, "quiet_poll_multiplier": 1.5})
+    for _ in range(7):  # cycles at 0, 5, ... 30 s, each started a hair late
+        move(market, "BTC-USD", 0.4)
+        await wiring.app.run_cycle()
+        clock.advance(5 + 0.001)
+    everything, btc = list(SYMBOLS), ["BTC-USD"]
+    # quiet from the second quote on: every second cycle from then
+    assert market.quote_calls == [everything, everything, btc, everything, btc, everything, btc]
+
+
 async def test_only_owned_symbols_are_cycled_and_reported(
     wiring: EngineWiring, market: FakeMarketData, ownership: FakeOwnership
 ):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -29,6 +30,7 @@ from signal_engine.domain import (
 )
 
 log = structlog.get_logger(__name__)
+_MIN_RETRY_SECONDS = 0.05  # less left of the deadline than this: no retry
 
 
 class GatewayMarketData:
@@ -39,7 +41,9 @@ class GatewayMarketData:
     would wait out its reconnect backoff (up to seconds, growing with the outage) before
     trying the gateway again, while a fresh channel connects at its first call, so the
     first cycle after the gateway returns is served. While the gateway is away the retry
-    costs one refused connection."""
+    costs one refused connection; it gets what is left of the call's deadline, never a
+    second one. The old channel is closed in the background with a grace period, so calls
+    still running on it end with their own status rather than a bare cancellation."""
 
     def __init__(
         self,
@@ -54,43 +58,49 @@ class GatewayMarketData:
         self._deadline = deadline_seconds
         self._ready_timeout = ready_timeout_seconds
         self._reopen = reopen
+        self._closing: set[asyncio.Task[None]] = set()
 
     async def aclose(self) -> None:
         await self._channel.close()
+        await asyncio.gather(*self._closing, return_exceptions=True)
 
-    async def _renewed(self, used: grpc.aio.Channel, error: grpc.aio.AioRpcError) -> bool:
-        """True when the channel `used` was failing and is now replaced by a fresh one."""
-        if self._reopen is None or error.code() != grpc.StatusCode.UNAVAILABLE:
+    def _renew_if_failing(self, used: grpc.aio.Channel, error: grpc.aio.AioRpcError) -> bool:
+        """Replace `used` when it failed to connect (UNAVAILABLE in TRANSIENT_FAILURE);
+        True when this call replaced it (not when the gateway itself answered UNAVAILABLE,
+        nor when a concurrent call replaced it already)."""
+        if self._reopen is None or used is not self._channel:
             return False
-        if used is not self._channel:
-            return True  # a concurrent call renewed it already
+        if error.code() != grpc.StatusCode.UNAVAILABLE:
+            return False
         if used.get_state() != grpc.ChannelConnectivity.TRANSIENT_FAILURE:
             return False
         self._channel = self._reopen()
         self._stub = marketdata_pb2_grpc.MarketGatewayStub(self._channel)
         log.debug("market_gateway_channel_renewed")
-        await used.close()
+        closing = asyncio.get_running_loop().create_task(used.close(grace=self._deadline))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
         return True
 
     async def get_quotes(self, symbols: Sequence[str]) -> tuple[dict[str, Quote], dict[str, str]]:
         request = pb.GetQuotesRequest(symbols=list(symbols))
         channel = self._channel
+        started = time.monotonic()
         try:
-            response = await self._quotes(request)
+            response = await self._quotes(request, self._deadline)
         except grpc.aio.AioRpcError as e:
-            if not await self._renewed(channel, e):
+            left = self._deadline - (time.monotonic() - started)
+            if left < _MIN_RETRY_SECONDS or not self._renew_if_failing(channel, e):
                 raise error_from_rpc(e, "GetQuotes") from e
             try:
-                response = await self._quotes(request)  # the gateway may be back
+                response = await self._quotes(request, left)  # the gateway may be back
             except grpc.aio.AioRpcError as again:
                 raise error_from_rpc(again, "GetQuotes") from again
         return quotes_from_pb(list(symbols), response)
 
-    async def _quotes(self, request: pb.GetQuotesRequest) -> pb.GetQuotesResponse:
+    async def _quotes(self, request: pb.GetQuotesRequest, seconds: float) -> pb.GetQuotesResponse:
         try:
-            response: pb.GetQuotesResponse = await self._stub.GetQuotes(
-                request, timeout=self._deadline
-            )
+            response: pb.GetQuotesResponse = await self._stub.GetQuotes(request, timeout=seconds)
         except grpc.aio.UsageError as e:
             raise GatewayUnavailable(f"market gateway channel unusable: {e}") from e
         return response

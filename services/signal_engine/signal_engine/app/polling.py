@@ -3,14 +3,16 @@
 Every cycle normally; stocks outside the NYSE session every `off_session_poll_seconds`;
 quiet symbols every `quiet_poll_multiplier` cycles' time (domain.poll_interval).
 
-A symbol is due at the cycle nearest its next poll (up to half a cycle early): the next
-poll is counted from when a cycle's work started, the next cycle from when its loop
-iteration started, so "exactly one cycle later" lands a few microseconds either side of
-the next cycle; a strict comparison would skip every other cycle at random.
+Intervals are whole cycles (rounded up: a symbol is never polled more often than its
+interval says), and a symbol is due at the cycle nearest its next poll (up to half a
+cycle early): the next poll is counted from when a cycle's work started, the next cycle
+from when its loop iteration started, so "exactly n cycles later" lands a few
+microseconds either side of a cycle; a strict comparison would skip cycles at random.
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from signal_engine.app.symbol_state import SymbolBook
@@ -29,7 +31,7 @@ class PollSchedule:
         self._cycle_seconds = cycle_seconds
 
     def due(self, owned: list[str]) -> list[str]:
-        """The owned symbols whose next poll has come (all of them at first)."""
+        """The owned symbols whose next poll falls at this cycle (all of them at first)."""
         horizon = self._clock.now() + timedelta(seconds=self._cycle_seconds / 2)
         due = []
         for symbol in owned:
@@ -54,4 +56,5 @@ class PollSchedule:
                 session_open=stocks_open,
                 t=t,
             )
-            state.next_poll = cycle_start + timedelta(seconds=seconds)
+            cycles = max(1, math.ceil(seconds / self._cycle_seconds - 1e-9))
+            state.next_poll = cycle_start + timedelta(seconds=cycles * self._cycle_seconds)
