@@ -89,8 +89,9 @@ class GatewayMarketData:
         try:
             response = await self._quotes(request, self._deadline)
         except grpc.aio.AioRpcError as e:
+            renewed = self._renew_if_failing(channel, e)  # for the next call at least
             left = self._deadline - (time.monotonic() - started)
-            if left < _MIN_RETRY_SECONDS or not self._renew_if_failing(channel, e):
+            if not renewed or left < _MIN_RETRY_SECONDS:
                 raise error_from_rpc(e, "GetQuotes") from e
             try:
                 response = await self._quotes(request, left)  # the gateway may be back
