@@ -4,7 +4,7 @@ Built on `resilience.RateLimiter` (never a hand-written bucket). Quotas are give
 `{"default": Quota, "<caller-id>": Quota, ...}`: a caller without its own entry gets its own
 bucket under the "default" quota; without "default" such callers are unlimited. Each call
 costs 1 permit and never waits: over quota is rejected at once with the seconds until the
-next permit, which the interceptor sends as `grpc-retry-pushback-ms`.
+next permit, which the caller-auth wrapper sends as `grpc-retry-pushback-ms`.
 
 With a shared `store` (the gateway's `RedisLimiterStore`) a quota holds across every
 replica: one Redis round trip per admitted call, and while Redis is unreachable each replica

@@ -1,6 +1,6 @@
 """The process lifecycle every service shares.
 
-bootstrap -> grpc.aio server (interceptors, health, reflection) -> admin port -> readiness
+bootstrap -> grpc.aio server (handler wrappers, health, reflection) -> admin port -> readiness
 loop -> wait for SIGTERM/SIGINT -> health NOT_SERVING -> stop background loops -> drain
 in-flight RPCs within the grace period -> close adapters.
 """
@@ -12,19 +12,19 @@ import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 
-import grpc
 import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from observability.grpc_server import server_interceptors
+from observability.grpc_server import ServerTelemetry
 from service_runtime.admin import AdminServer
-from service_runtime.auth_interceptor import CallerAuthInterceptor
+from service_runtime.caller_auth import CallerAuth
 from service_runtime.cancellation import cancel_and_wait
 from service_runtime.reloader import ConfigReloader
 from service_runtime.settings import CommonSettings
-from service_runtime.undecodable import UndecodableRequestInterceptor
+from service_runtime.undecodable import refuse_undecodable
 from service_runtime.wiring import Wiring
+from service_runtime.wrapping_server import MethodWrapper, WrappingServer
 
 log = structlog.get_logger(__name__)
 _SERVING = health_pb2.HealthCheckResponse.SERVING
@@ -46,12 +46,12 @@ class Lifecycle:
         self.wiring = wiring
         self.state = "starting"
         self.health = health.aio.HealthServicer()
-        interceptors = server_interceptors()
+        wrappers: list[MethodWrapper] = [ServerTelemetry()]  # outermost first
         if common.auth is not None and common.auth.enabled:
-            # Innermost, so refused calls are still traced and counted by status.
-            interceptors.append(CallerAuthInterceptor(common.auth, wiring.caller_quotas))
-        interceptors.append(UndecodableRequestInterceptor())  # innermost: see its docstring
-        self.server = grpc.aio.server(interceptors=interceptors, options=_SERVER_OPTIONS)
+            # Inside telemetry, so refused calls are still traced and counted by status.
+            wrappers.append(CallerAuth(common.auth, wiring.caller_quotas))
+        wrappers.append(refuse_undecodable)  # innermost: see its docstring
+        self.server = WrappingServer(wrappers, options=_SERVER_OPTIONS)
         self.grpc_port = 0
         self.admin = AdminServer(
             service=common.service_name,

@@ -2,16 +2,16 @@
 
 grpc.aio decodes a request before any servicer code runs; when the deserializer raises it
 answers UNKNOWN ("Unexpected DecodeError") and logs an error with a traceback. Neither
-grpcio nor its interceptors offer a hook for that, so this interceptor wraps each
+grpcio nor its interceptors offer a hook for that, so `refuse_undecodable` wraps each
 handler's deserializer: a DecodeError yields a marker instead, and the wrapped behaviour
 aborts the call with INVALID_ARGUMENT and a field violation on the whole request ("").
-It must be the innermost interceptor, so the outer ones (spans, metrics, auth) see the
-call and copy the safe deserializer into the handlers they build.
+It must be the innermost wrapper (service_runtime.wrapping_server), so the outer ones
+(spans, metrics, auth) see the call and copy the safe deserializer into their handlers.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,28 +51,12 @@ async def _refuse(method: str, request: _Undecodable, context: grpc.aio.Servicer
     await context.abort_with_status(status)
 
 
-class UndecodableRequestInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
-    """Turns undecodable unary and server-streaming requests into INVALID_ARGUMENT; each
-    method's guarded handler is built once."""
-
-    def __init__(self) -> None:
-        self._guarded: dict[str, tuple[grpc.RpcMethodHandler, grpc.RpcMethodHandler]] = {}
-
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
-        method: str = details.method
-        if handler is None or handler.request_streaming or method.startswith("/grpc."):
-            return handler  # grpc's own services (health, reflection) keep their handlers
-        known = self._guarded.get(method)
-        if known is not None and known[0] is handler:
-            return known[1]
-        guarded = _guard(method, handler)
-        self._guarded[method] = (handler, guarded)
-        return guarded
+def refuse_undecodable(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+    """The handler with a deserializer that cannot raise (unary and server-streaming calls;
+    grpc's own services, health and reflection, keep their handlers)."""
+    if handler.request_streaming or method.startswith("/grpc."):
+        return handler
+    return _guard(method, handler)
 
 
 def _guard(method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:

@@ -38,6 +38,6 @@ class Wiring:
     # Called when shutdown begins (health already NOT_SERVING), before in-flight RPCs are
     # drained: end long-lived streams here so they do not hold the drain to its grace.
     on_shutdown: Callable[[], Awaitable[None]] | None = None
-    # Per-caller request quotas, applied by the auth interceptor when AUTH_MODE is on
+    # Per-caller request quotas, applied by the caller-auth wrapper when AUTH_MODE is on
     # (the gateway's; None: callers are not rate-limited).
     caller_quotas: CallerQuotas | None = None

@@ -17,9 +17,10 @@ from typing import Any, TypeVar
 import grpc
 from google.protobuf.message_factory import GetMessageClass
 
-from observability.grpc_server import server_interceptors
+from observability.grpc_server import ServerTelemetry
 from service_runtime.grpc_errors import FieldViolation, field_violations
-from service_runtime.undecodable import UndecodableRequestInterceptor
+from service_runtime.undecodable import refuse_undecodable
+from service_runtime.wrapping_server import WrappingServer
 
 DEADLINE_SECONDS = 5.0  # every RPC's deadline; far above what any answer here needs
 WAIT_SECONDS = 20.0  # the test gives up on the loop thread after this (a hang is a failure)
@@ -62,10 +63,8 @@ class Served:
     """A grpc.aio server on 127.0.0.1:0 (registered by `register`) and a channel to it."""
 
     def __init__(self, register: Callable[[grpc.aio.Server], None]) -> None:
-        # the interceptors every service runs with (spans, metrics, undecodable requests)
-        self.server = grpc.aio.server(
-            interceptors=[*server_interceptors(), UndecodableRequestInterceptor()]
-        )
+        # the handler wrappers every service runs with (spans, metrics, undecodable requests)
+        self.server = WrappingServer([ServerTelemetry(), refuse_undecodable])
         register(self.server)
         self.port = self.server.add_insecure_port("127.0.0.1:0")
         self.channel: grpc.aio.Channel | None = None

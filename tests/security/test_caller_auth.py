@@ -14,7 +14,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from resilience.quota import Quota, Window
 from service_runtime.auth import token_hash
-from service_runtime.auth_interceptor import PUSHBACK_KEY
+from service_runtime.caller_auth import PUSHBACK_KEY
 from service_runtime.caller_quota import CallerQuotas
 from service_runtime.clock import FakeClock
 from tests.security.certs import Authority, client_env, server_env

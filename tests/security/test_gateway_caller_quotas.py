@@ -27,7 +27,7 @@ async def gateway() -> AsyncIterator[tuple[GatewayWiring, FakeClock]]:
 @pytest.mark.asyncio
 async def test_gateway_caller_quotas_follow_the_reloaded_config(gateway) -> None:
     """Without it, an operator could not throttle (or unthrottle) a runaway caller without
-    restarting every gateway replica, and the auth interceptor would have no quotas to apply."""
+    restarting every gateway replica, and the caller-auth wrapper would have no quotas to apply."""
     wiring, clock = gateway
     quotas = wiring.caller_quotas
     assert quotas is not None

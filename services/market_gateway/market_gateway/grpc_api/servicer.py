@@ -1,8 +1,12 @@
-"""argo.marketdata.v1.MarketGateway: validate -> map -> await the app -> map back."""
+"""argo.marketdata.v1.MarketGateway: validate -> map -> await the app -> map back.
+
+The caller's deadline: the app ends every upstream call within `time_left` and answers with
+what it has (partial results, per-symbol errors). Should it overrun anyway, grpc.aio cancels
+the handler when the deadline passes, so no timer of our own is armed per call.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import grpc
@@ -31,10 +35,9 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         if violations := validation.quotes_request(request):
             await abort_invalid_argument(context, violations)
         try:
-            async with _deadline(context):
-                quotes, errors = await self._app.get_quotes(
-                    list(request.symbols), request.max_age_ms, time_left=_time_left(context)
-                )
+            quotes, errors = await self._app.get_quotes(
+                list(request.symbols), request.max_age_ms, time_left=_time_left(context)
+            )
             if not quotes and any(error.retryable for error in errors):
                 raise _nothing_served(errors)
         except Exception as e:
@@ -49,15 +52,14 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         start, end = mapping.bars_window_from_pb(request)
         timeframe = mapping.TIMEFRAME_FROM_PB[request.timeframe]
         try:
-            async with _deadline(context):
-                series = await self._app.get_bars(
-                    request.symbol,
-                    timeframe,
-                    limit=request.limit,
-                    start=start,
-                    end=end,
-                    time_left=_time_left(context),
-                )
+            series = await self._app.get_bars(
+                request.symbol,
+                timeframe,
+                limit=request.limit,
+                start=start,
+                end=end,
+                time_left=_time_left(context),
+            )
         except Exception as e:
             await abort_for_error(context, e)
         return mapping.bars_response_to_pb(series)
@@ -68,10 +70,7 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         if violations := validation.sentiment_request(request):
             await abort_invalid_argument(context, violations)
         try:
-            async with _deadline(context):
-                verdict = await self._app.get_sentiment(
-                    request.symbol, time_left=_time_left(context)
-                )
+            verdict = await self._app.get_sentiment(request.symbol, time_left=_time_left(context))
         except Exception as e:
             await abort_for_error(context, e)
         return mapping.sentiment_to_pb(verdict)
@@ -102,11 +101,6 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         return pb.GetProviderStatusResponse(
             providers=[mapping.provider_status_to_pb(status) for status in statuses]
         )
-
-
-def _deadline(context: grpc.aio.ServicerContext) -> asyncio.Timeout:
-    """A timeout at the caller's deadline (none when the caller set none)."""
-    return asyncio.timeout(context.time_remaining())
 
 
 def _time_left(context: grpc.aio.ServicerContext) -> float | None:

@@ -1,5 +1,6 @@
-"""The grpc.aio server interceptor that authenticates callers, authorises methods and
-applies per-caller quotas (installed by `Lifecycle` only when AUTH_MODE is not off).
+"""The handler wrapper that authenticates callers, authorises methods and applies
+per-caller quotas (installed by `Lifecycle` only when AUTH_MODE is not off; wrapped around
+each method once, at registration: service_runtime.wrapping_server).
 
 Order of checks on every call except grpc.health.v1.Health:
 1. who is calling: bearer token (AUTH_MODE=token) or verified client certificate
@@ -29,22 +30,17 @@ PUSHBACK_KEY = "grpc-retry-pushback-ms"
 _BEARER = "bearer "
 
 
-class CallerAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+class CallerAuth:
+    """`(method, handler) -> handler`: the handler behind the checks above."""
+
     def __init__(self, settings: AuthSettings, quotas: CallerQuotas | None = None) -> None:
         self._settings = settings
         self._quotas = quotas
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
-        details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
-        handler = await continuation(details)
-        method: str = details.method
-        if handler is None or method.startswith(UNAUTHENTICATED_PREFIXES):
+    def __call__(self, method: str, handler: grpc.RpcMethodHandler) -> grpc.RpcMethodHandler:
+        if method.startswith(UNAUTHENTICATED_PREFIXES):
             return handler
-        token = _bearer(details.invocation_metadata or ())
-        admit = self._admission(method, token)
+        admit = self._admission(method)
         kwargs = {
             "request_deserializer": handler.request_deserializer,
             "response_serializer": handler.response_serializer,
@@ -63,11 +59,9 @@ class CallerAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
             _streaming(admit, handler.stream_stream), **kwargs
         )
 
-    def _admission(
-        self, method: str, token: str | None
-    ) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
+    def _admission(self, method: str) -> Callable[[grpc.aio.ServicerContext], Awaitable[str]]:
         async def admit(context: grpc.aio.ServicerContext) -> str:
-            caller = self._caller(context, token)
+            caller = self._caller(context)
             if caller is None:
                 what = "bearer token" if self._settings.mode == "token" else "client certificate"
                 await context.abort(grpc.StatusCode.UNAUTHENTICATED, f"missing or invalid {what}")
@@ -91,8 +85,9 @@ class CallerAuthInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[misc]
 
         return admit
 
-    def _caller(self, context: grpc.aio.ServicerContext, token: str | None) -> str | None:
+    def _caller(self, context: grpc.aio.ServicerContext) -> str | None:
         if self._settings.mode == "token":
+            token = _bearer(context.invocation_metadata() or ())
             return self._settings.caller_for_token(token) if token else None
         return certificate_identity(context.auth_context())
 
