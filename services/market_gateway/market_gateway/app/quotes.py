@@ -105,6 +105,8 @@ class QuoteService:
         todo = [s for s in parsed if s.canonical not in outcomes]
         if todo and switches.cache and self._cache is not None and not max_age_ms:
             todo = await self._fresh_hits(todo, outcomes)
+        if not todo:  # all streamed or fresh in the cache: the warm path
+            return self._answer(wanted, outcomes)
         if switches.batching:
             found = await asyncio.gather(*(self._one(s, max_age_ms) for s in todo))
         else:

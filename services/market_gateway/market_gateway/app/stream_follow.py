@@ -106,13 +106,15 @@ class StreamFollower:
         """Follow these symbols too (as far as the limit allows)."""
         if not self._streams or self._closed:
             return
-        room = self._tunables().streams.max_symbols - len(self._symbols)
+        followed = self._symbols
+        new = [symbol for symbol in symbols if symbol.canonical not in followed]
+        room = self._tunables().streams.max_symbols - len(followed) if new else 0
         added = False
-        for symbol in symbols:
+        for symbol in new:  # usually none: the symbols of every cycle are followed already
             if room <= 0:
                 break
-            if symbol.canonical not in self._symbols:
-                self._symbols[symbol.canonical] = symbol
+            if symbol.canonical not in followed:
+                followed[symbol.canonical] = symbol
                 room -= 1
                 added = True
         if self._changed is None:

@@ -73,20 +73,26 @@ def _symbols(symbols: Sequence[str]) -> list[FieldViolation]:
         return [("symbols", f"at most {MAX_SYMBOLS} symbols, got {len(symbols)}")]
     violations: list[FieldViolation] = []
     for index, symbol in enumerate(symbols):
-        violations.extend(_symbol(f"symbols[{index}]", symbol))
-        if len(violations) >= MAX_REPORTED_SYMBOLS:
-            break
+        if (problem := _symbol_problem(symbol)) is not None:  # the path only when needed
+            violations.append((f"symbols[{index}]", problem))
+            if len(violations) >= MAX_REPORTED_SYMBOLS:
+                break
     return violations
 
 
 def _symbol(path: str, symbol: str) -> list[FieldViolation]:
+    problem = _symbol_problem(symbol)
+    return [] if problem is None else [(path, problem)]
+
+
+def _symbol_problem(symbol: str) -> str | None:
     if not symbol.isascii():  # "AıAPL".upper() would be the valid "AIAPL"
-        return [(path, "must be ASCII, e.g. AAPL or BTC-USD")]
+        return "must be ASCII, e.g. AAPL or BTC-USD"
     try:
         parse_symbol(symbol)
     except InvalidSymbol as e:
-        return [(path, e.reason)]
-    return []
+        return e.reason
+    return None
 
 
 def _timestamp(stamp: Timestamp) -> str | None:
