@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from datetime import datetime
 
 import pytest
 from opentelemetry.sdk.trace import TracerProvider
@@ -16,7 +18,14 @@ from signal_engine.config import Settings
 from signal_engine.domain import CacheStatus, GatewayUnavailable
 
 from .conftest import PRICES
-from .fakes import FakeMarketData, FakeOutbox, FakeOwnership, FakeSignalSink, wavy_closes
+from .fakes import (
+    FakeCalendar,
+    FakeMarketData,
+    FakeOutbox,
+    FakeOwnership,
+    FakeSignalSink,
+    wavy_closes,
+)
 
 pytestmark = pytest.mark.asyncio
 
@@ -114,6 +123,71 @@ async def test_run_cycles_paces_cycles_and_never_overlaps(
     await wiring.app.run_cycles(stop)
     assert starts == [0.0, 5.0, 12.0, 17.0]
     assert wiring.app.stats().cycles_total == 4
+
+
+async def test_the_calendar_is_loaded_before_the_first_cycle_not_inside_it(
+    settings: Settings,
+    fakes: dict[str, object],
+    clock: FakeClock,
+    market: FakeMarketData,
+    calendar: FakeCalendar,
+):
+    """Lost if it failed: the engine's first cycle would overrun its period by the ~1 s
+    the NYSE session table takes to build, and count that as cycle latency."""
+
+    class SlowFirstBuild:
+        async def stocks_open(self, at: datetime) -> bool:
+            if not calendar.asked:
+                clock.advance(1.3)  # the child process building the table
+            return await calendar.stocks_open(at)
+
+    wiring = await bootstrap(settings, **{**fakes, "calendar": SlowFirstBuild()})  # type: ignore[arg-type]
+    stop = asyncio.Event()
+    asked_before_quotes: list[int] = []
+
+    def on_quotes() -> None:
+        asked_before_quotes.append(len(calendar.asked))
+        stop.set()
+
+    market.on_quotes = on_quotes
+    try:
+        await wiring.app.run_cycles(stop)
+    finally:
+        await wiring.exit_stack.aclose()
+    assert asked_before_quotes == [1]
+    assert wiring.app.stats().cycle_time_p99_ms < 1000
+
+
+async def test_cycles_run_when_the_calendar_fails_and_crypto_alone_never_asks_it(
+    settings: Settings, fakes: dict[str, object], market: FakeMarketData
+):
+    """Lost if it failed: a calendar error before the first cycle would stop the cycle loop
+    (and so the pod); or a crypto-only engine would build the NYSE table for nothing."""
+
+    class Broken:
+        asked = 0
+
+        async def stocks_open(self, at: datetime) -> bool:
+            Broken.asked += 1
+            raise RuntimeError("exchange-calendars failed")
+
+    async def one_cycle(symbols: tuple[str, ...]) -> int:
+        """Run the cycle loop for one cycle; how often the calendar was asked."""
+        Broken.asked = 0
+        engine = replace(settings, symbols=symbols)
+        wiring = await bootstrap(engine, **{**fakes, "calendar": Broken()})  # type: ignore[arg-type]
+        stop = asyncio.Event()
+        market.on_quotes = stop.set
+        try:
+            await wiring.app.run_cycles(stop)
+        finally:
+            await wiring.exit_stack.aclose()
+        assert wiring.app.stats().cycles_total == 1
+        return Broken.asked
+
+    assert any(not s.endswith("-USD") for s in settings.symbols)
+    assert await one_cycle(settings.symbols) >= 1  # asked, failed, cycled all the same
+    assert await one_cycle(("BTC-USD", "ETH-USD")) == 0
 
 
 async def test_a_request_waits_for_the_running_cycle(wiring: EngineWiring, market: FakeMarketData):

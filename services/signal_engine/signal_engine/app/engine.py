@@ -145,6 +145,10 @@ class EngineApp:
         """Cycle every `cycle_seconds` until `stop` is set (or the task is cancelled).
         Cycles never overlap: one that overruns delays the next."""
         stop = stop or asyncio.Event()
+        try:
+            await self._polls.prepare(self._symbols)
+        except Exception as e:  # the first cycle asks again; a broken calendar must not stop cycles
+            log.warning("calendar_prepare_failed", error=repr(e))
         while not stop.is_set():
             started = self._clock.monotonic()
             try:

@@ -13,6 +13,7 @@ microseconds either side of a cycle; a strict comparison would skip cycles at ra
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from signal_engine.app.symbol_state import SymbolBook
@@ -29,6 +30,13 @@ class PollSchedule:
         self._calendar = calendar
         self._clock = clock
         self._cycle_seconds = cycle_seconds
+
+    async def prepare(self, symbols: Sequence[str]) -> None:
+        """Load the session calendar now if any symbol is a stock: the first question
+        builds it (a child process, about a second), which would otherwise stretch the
+        first cycle past its period."""
+        if not all(is_crypto(s) for s in symbols):
+            await self._calendar.stocks_open(self._clock.now())
 
     def due(self, owned: list[str]) -> list[str]:
         """The owned symbols whose next poll falls at this cycle (all of them at first)."""
