@@ -18,7 +18,7 @@ from typing import Any
 
 import grpc
 import structlog
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
 from market_gateway.adapters.ai_chat.aggregate import SentimentAggregator, SentimentMode
@@ -102,11 +102,16 @@ async def bootstrap(
     aggregate = built.sentiment if isinstance(built.sentiment, SentimentAggregator) else None
     ai = list(aggregate.sources) if sentiment is None and aggregate else list(sentiment or ())
     if redis is None and settings.redis_url is not None:
-        redis = Redis.from_url(
+        # A blocking pool: a burst beyond the pool (a cold start over many symbols) waits
+        # for a free connection, up to the same timeout, instead of failing at once.
+        pool = BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=REDIS_TIMEOUT_SECONDS,
             socket_timeout=REDIS_TIMEOUT_SECONDS,
             socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
         )
+        redis = Redis.from_pool(pool)
         exit_stack.push_async_callback(redis.aclose)
     caches: list[TwoTierCache] = []
     limiter_store = _limiter_store(settings, redis)  # provider and caller quotas alike
@@ -129,7 +134,7 @@ async def bootstrap(
         exit_stack.push_async_callback(cache.aclose)
     exit_stack.push_async_callback(app.aclose)
     servicer = MarketGatewayServicer(app)
-    # Enforced only when AUTH_MODE is on (service_runtime.auth_interceptor); shared by the
+    # Enforced only when AUTH_MODE is on (service_runtime.caller_auth); shared by the
     # replicas through Redis when it is configured.
     caller_quotas = CallerQuotas(_caller_quotas(tunables), clock=clock, store=limiter_store)
 

@@ -11,6 +11,9 @@ without credentials is off, and with none on the gateway serves the synthetic ma
 
   REDIS_URL                shared L2 cache and rate-limit ledger (unset: in-process only)
   MARKET_GATEWAY_REDIS_PREFIX  key prefix of both in Redis (default argo:market-gateway)
+  REDIS_MAX_CONNECTIONS    Redis connections per replica (default 64); a burst beyond them
+                           waits up to 0.25 s for a free one rather than failing (longer
+                           counts as a Redis failure: the cache and the limiter fall back)
   MARKET_GATEWAY_REPLICAS  replicas sharing the quotas: while Redis is unreachable each
                            replica limits itself to 1/replicas of every quota (default 1)
 
@@ -35,6 +38,7 @@ SERVICE_NAME = "market-gateway"
 DEFAULT_GRPC_PORT = 50051
 DEFAULT_ADMIN_PORT = 9101
 DEFAULT_REDIS_PREFIX = "argo:market-gateway"
+DEFAULT_REDIS_MAX_CONNECTIONS = 64
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +50,7 @@ class Settings:
     providers: ProviderSettings = field(default_factory=lambda: load_provider_settings({}))
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
+    redis_max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS
     replicas: int = 1
 
 
@@ -74,6 +79,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
         providers=load_provider_settings(environ),
         redis_url=_redis_url(environ),
         redis_prefix=env_str(environ, "MARKET_GATEWAY_REDIS_PREFIX", DEFAULT_REDIS_PREFIX),
+        redis_max_connections=env_int(
+            environ,
+            "REDIS_MAX_CONNECTIONS",
+            DEFAULT_REDIS_MAX_CONNECTIONS,
+            minimum=1,
+            maximum=10_000,
+        ),
         replicas=env_int(environ, "MARKET_GATEWAY_REPLICAS", 1, minimum=1, maximum=1000),
     )
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from market_gateway.adapters.calendar import NyseCalendar
@@ -96,3 +98,47 @@ async def test_a_providers_pushback_pauses_it_for_every_replica(
     assert second.source.quote_calls == []
     (status,) = [s for s in await second.app.provider_status() if s.name == "polygon"]
     assert status.paused_until is not None
+
+
+def _redis_failures() -> float:
+    """Failed L2 cache operations plus failed rate-limit ledger operations, all caches."""
+    total = 0.0
+    for metric in REGISTRY.collect():
+        if metric.name in ("argo_resilience_cache_l2_errors", "argo_ratelimit_store_errors"):
+            total += sum(s.value for s in metric.samples if s.name.endswith("_total"))
+    return total
+
+
+@pytest.mark.asyncio
+async def test_a_burst_larger_than_the_redis_pool_waits_for_connections_instead_of_failing(
+    redis_url: str, nyse: NyseCalendar
+) -> None:
+    """Lost if it failed: a cold start with more concurrent requests than pooled Redis
+    connections (500 symbols at once) failed those Redis calls outright, so the cache
+    worked from L1 alone, its Redis circuit could open, and the rate limiter fell back to
+    a per-replica share of every quota."""
+    prefix = f"argo:test-gateway:{uuid.uuid4().hex[:8]}"
+    settings = load_settings(
+        {
+            "REDIS_URL": redis_url,
+            "MARKET_GATEWAY_REDIS_PREFIX": prefix,
+            "REDIS_MAX_CONNECTIONS": "8",
+        }
+    )
+    clock = FakeClock(IN_SESSION)
+    source = FakeQuoteSource(clock, PRICES, name="polygon")
+    wiring = await bootstrap(
+        settings, clock=clock, source=source, calendar=nyse, tunables=unit_tunables()
+    )
+    before = _redis_failures()
+    try:
+        answers = await asyncio.gather(*(wiring.app.get_quotes(list(PRICES)) for _ in range(150)))
+    finally:
+        await wiring.exit_stack.aclose()
+        redis = Redis.from_url(redis_url)
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+    assert all(len(quotes) == len(PRICES) and not errors for quotes, errors in answers)
+    assert _redis_failures() == before

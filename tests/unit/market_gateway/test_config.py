@@ -180,6 +180,10 @@ def test_redis_and_replicas_are_read_from_the_environment() -> None:
     assert load_settings({}).redis_url is None
     with pytest.raises(ConfigError, match="REDIS_URL"):
         load_settings({"REDIS_URL": "http://nope"})
+    assert settings.redis_max_connections == 64
+    assert load_settings({"REDIS_MAX_CONNECTIONS": "8"}).redis_max_connections == 8
+    with pytest.raises(ConfigError, match="REDIS_MAX_CONNECTIONS"):
+        load_settings({"REDIS_MAX_CONNECTIONS": "0"})
 
 
 def test_default_quotas_and_breaker_are_the_seeds() -> None:
