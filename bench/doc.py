@@ -58,8 +58,9 @@ resolution; psutil is not installed) over the warm cycles divided by their numbe
 (`bench/load.py`, 64 coroutines on one channel, 1 s warm-up) calls GetQuotes for the 6
 symbols for a fixed time, then the same client sends the same request bytes to a bare
 `grpc.aio` echo server (`bench/echo_server.py`), once on the standard asyncio loop (the
-target's reference) and once on uvloop, the loop the services run on (decision 0022); two
-alternating rounds each, the best round of each side counts. Server CPU share from
+target's reference) and once on uvloop, the loop the services run on (decision 0022); four
+alternating rounds of 4 s each (one of 2 s in the quick run), the best round of each side
+counts and the table shows the range of all rounds. Server CPU share from
 `/proc` (it can exceed 1.00: gRPC's C core runs threads of its own), the client's from
 `resource.getrusage`.
 """

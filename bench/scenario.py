@@ -103,7 +103,15 @@ def plan(quick: bool) -> list[Phase]:
         ]
     return [
         Phase("baseline", "baseline", SEED_SYMBOLS, cycles=24, max_seconds=170),
-        Phase("optimized", "optimized", SEED_SYMBOLS, 60, 310, throughput_seconds=5.0),
+        Phase(
+            "optimized",
+            "optimized",
+            SEED_SYMBOLS,
+            60,
+            310,
+            throughput_seconds=4.0,
+            throughput_rounds=4,  # rounds swung by up to 30% on this VM: more of them, shorter
+        ),
         Phase("scale-50", "optimized", symbols(50), cycles=12, max_seconds=90),
         Phase("scale-500", "optimized", symbols(500), cycles=10, max_seconds=150),
     ]

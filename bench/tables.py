@@ -113,6 +113,7 @@ _THROUGHPUT_ROWS = {
 
 def throughput_table(result: Mapping[str, Any]) -> TextTable:
     rows: list[list[str]] = []
+    rounds = result.get("rounds", {})  # every round, for the spread (the best one counts)
     for kind, label in _THROUGHPUT_ROWS.items():
         if kind not in result:  # results saved before the uvloop echo was measured
             continue
@@ -121,6 +122,7 @@ def throughput_table(result: Mapping[str, Any]) -> TextTable:
             [
                 label,
                 f"{r['calls_per_second']:,.0f}",
+                _spread([float(x["calls_per_second"]) for x in rounds.get(kind, [])]),
                 _number(r["latency_ms"]["p50"]),
                 _number(r["latency_ms"]["p99"]),
                 f"{r['server_cpu_share']:.2f}",
@@ -133,8 +135,17 @@ def throughput_table(result: Mapping[str, Any]) -> TextTable:
     )
     if "gateway_vs_echo_uvloop" in result:
         title += f" ({result['gateway_vs_echo_uvloop']:.0%} of echo on uvloop)"
-    headers = ["server", "calls/s", "p50 ms", "p99 ms", "server CPU", "client CPU", "errors"]
-    return TextTable(title, headers, rows)
+    headers = ["server", "calls/s", "all rounds", "p50 ms", "p99 ms", "server CPU", "client CPU"]
+    return TextTable(title, [*headers, "errors"], rows)
+
+
+def _spread(rates: list[float]) -> str:
+    """'2,176-2,486 (4)': the lowest and highest round and how many there were."""
+    if not rates:
+        return "-"
+    if len(rates) == 1:
+        return f"{rates[0]:,.0f} (1)"
+    return f"{min(rates):,.0f}-{max(rates):,.0f} ({len(rates)})"
 
 
 def targets_table(results: Mapping[str, Mapping[str, Any]]) -> TextTable:

@@ -27,10 +27,10 @@ def test_both_echo_servers_and_both_ratios_are_shown() -> None:
         "gateway_vs_echo_uvloop": 2200 / 4000,
     }
     table = throughput_table(result)
-    assert [row[:2] for row in table.rows] == [
-        ["GetQuotes (market-gateway)", "2,200"],
-        ["bare grpc.aio echo (asyncio loop)", "3,400"],
-        ["bare grpc.aio echo on uvloop", "4,000"],
+    assert [row[:3] for row in table.rows] == [
+        ["GetQuotes (market-gateway)", "2,200", "-"],
+        ["bare grpc.aio echo (asyncio loop)", "3,400", "-"],
+        ["bare grpc.aio echo on uvloop", "4,000", "-"],
     ]
     assert "GetQuotes = 65% of echo (55% of echo on uvloop)" in table.title
 
@@ -39,3 +39,20 @@ def test_results_without_the_uvloop_echo_still_render() -> None:
     result = {"gateway": side(2335.0), "echo": side(4843.0), "gateway_vs_echo": 2335 / 4843}
     table = throughput_table(result)
     assert len(table.rows) == 2 and table.title.endswith("GetQuotes = 48% of echo")
+
+
+def test_every_rounds_range_is_shown_beside_the_best_round() -> None:
+    """The best round counts; without the range a reader could not tell a steady figure
+    from one picked out of widely swinging rounds."""
+    rounds = {"gateway": [side(2176.0), side(2486.0)], "echo": [side(3122.0), side(4307.0)]}
+    result = {
+        "gateway": side(2486.0),
+        "echo": side(4307.0),
+        "gateway_vs_echo": 2486 / 4307,
+        "rounds": rounds,
+    }
+    table = throughput_table(result)
+    assert [row[1:3] for row in table.rows] == [
+        ["2,486", "2,176-2,486 (2)"],
+        ["4,307", "3,122-4,307 (2)"],
+    ]
