@@ -18,13 +18,14 @@ from typing import Any
 
 import grpc
 import structlog
-from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio import Redis
 
 from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
 from market_gateway.adapters.ai_chat.aggregate import SentimentAggregator, SentimentMode
 from market_gateway.adapters.cache_codec import CacheCodec
 from market_gateway.adapters.calendar import NyseCalendar
 from market_gateway.adapters.factory import Sources, build_sources
+from market_gateway.adapters.redis_client import open_redis
 from market_gateway.adapters.synthetic.market import SyntheticMarket
 from market_gateway.app import MarketGatewayApp
 from market_gateway.app.caching import CacheFactory, Flight, TtlFor
@@ -51,7 +52,6 @@ from service_runtime.clock import SystemClock
 from service_runtime.wiring import Wiring
 
 log = structlog.get_logger(__name__)
-REDIS_TIMEOUT_SECONDS = 0.25  # one probe of a hung Redis costs little (see cache_l2)
 
 
 @dataclass
@@ -102,16 +102,11 @@ async def bootstrap(
     aggregate = built.sentiment if isinstance(built.sentiment, SentimentAggregator) else None
     ai = list(aggregate.sources) if sentiment is None and aggregate else list(sentiment or ())
     if redis is None and settings.redis_url is not None:
-        # A blocking pool: a burst beyond the pool (a cold start over many symbols) waits
-        # for a free connection, up to the same timeout, instead of failing at once.
-        pool = BlockingConnectionPool.from_url(
+        redis = open_redis(
             settings.redis_url,
             max_connections=settings.redis_max_connections,
-            timeout=REDIS_TIMEOUT_SECONDS,
-            socket_timeout=REDIS_TIMEOUT_SECONDS,
-            socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
+            pool_wait_seconds=settings.redis_pool_wait_seconds,
         )
-        redis = Redis.from_pool(pool)
         exit_stack.push_async_callback(redis.aclose)
     caches: list[TwoTierCache] = []
     limiter_store = _limiter_store(settings, redis)  # provider and caller quotas alike

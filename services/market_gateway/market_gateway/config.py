@@ -12,8 +12,9 @@ without credentials is off, and with none on the gateway serves the synthetic ma
   REDIS_URL                shared L2 cache and rate-limit ledger (unset: in-process only)
   MARKET_GATEWAY_REDIS_PREFIX  key prefix of both in Redis (default argo:market-gateway)
   REDIS_MAX_CONNECTIONS    Redis connections per replica (default 64); a burst beyond them
-                           waits up to 0.25 s for a free one rather than failing (longer
-                           counts as a Redis failure: the cache and the limiter fall back)
+                           waits for a free one rather than failing
+  REDIS_POOL_WAIT_SECONDS  longest such wait (default 0.5); longer counts as a Redis
+                           failure: the cache and the limiter fall back
   MARKET_GATEWAY_REPLICAS  replicas sharing the quotas: while Redis is unreachable each
                            replica limits itself to 1/replicas of every quota (default 1)
 
@@ -30,7 +31,14 @@ from datetime import date
 from market_gateway.config_tunables import KNOWN_PROVIDERS, parse_tunables
 from market_gateway.domain import Tunables
 from market_gateway.provider_settings import ProviderSettings, load_provider_settings
-from service_runtime.settings import CommonSettings, ConfigError, env_int, env_str, load_common
+from service_runtime.settings import (
+    CommonSettings,
+    ConfigError,
+    env_float,
+    env_int,
+    env_str,
+    load_common,
+)
 
 __all__ = ["KNOWN_PROVIDERS", "Settings", "Tunables", "load_settings", "parse_tunables"]
 
@@ -39,6 +47,7 @@ DEFAULT_GRPC_PORT = 50051
 DEFAULT_ADMIN_PORT = 9101
 DEFAULT_REDIS_PREFIX = "argo:market-gateway"
 DEFAULT_REDIS_MAX_CONNECTIONS = 64
+DEFAULT_REDIS_POOL_WAIT_SECONDS = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +60,7 @@ class Settings:
     redis_url: str | None = None
     redis_prefix: str = DEFAULT_REDIS_PREFIX
     redis_max_connections: int = DEFAULT_REDIS_MAX_CONNECTIONS
+    redis_pool_wait_seconds: float = DEFAULT_REDIS_POOL_WAIT_SECONDS
     replicas: int = 1
 
 
@@ -85,6 +95,13 @@ def load_settings(environ: Mapping[str, str]) -> Settings:
             DEFAULT_REDIS_MAX_CONNECTIONS,
             minimum=1,
             maximum=10_000,
+        ),
+        redis_pool_wait_seconds=env_float(
+            environ,
+            "REDIS_POOL_WAIT_SECONDS",
+            DEFAULT_REDIS_POOL_WAIT_SECONDS,
+            minimum=0.01,
+            maximum=30.0,
         ),
         replicas=env_int(environ, "MARKET_GATEWAY_REPLICAS", 1, minimum=1, maximum=1000),
     )

@@ -184,6 +184,10 @@ def test_redis_and_replicas_are_read_from_the_environment() -> None:
     assert load_settings({"REDIS_MAX_CONNECTIONS": "8"}).redis_max_connections == 8
     with pytest.raises(ConfigError, match="REDIS_MAX_CONNECTIONS"):
         load_settings({"REDIS_MAX_CONNECTIONS": "0"})
+    assert settings.redis_pool_wait_seconds == 0.5
+    assert load_settings({"REDIS_POOL_WAIT_SECONDS": "2"}).redis_pool_wait_seconds == 2.0
+    with pytest.raises(ConfigError, match="REDIS_POOL_WAIT_SECONDS"):
+        load_settings({"REDIS_POOL_WAIT_SECONDS": "0"})
 
 
 def test_default_quotas_and_breaker_are_the_seeds() -> None:
