@@ -1,9 +1,10 @@
-"""GetQuotes' hot path: the in-place response equals the message-per-quote mapping, and the
+"""GetQuotes' hot path: the templated response equals the message-per-quote mapping, and the
 per-request counters still count every quote."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from prometheus_client import REGISTRY
@@ -12,9 +13,12 @@ from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.app import MarketGatewayApp
 from market_gateway.domain import CacheStatus, ErrorReason, Quote, SymbolError
 from market_gateway.grpc_api import mapping
+from market_gateway.grpc_api.quote_encoding import QuotesEncoder
+
+NOW = datetime(2026, 11, 17, 15, 30, 1, 123456, tzinfo=UTC)
 
 
-def test_the_in_place_response_equals_one_message_per_quote() -> None:
+def test_the_templated_response_equals_one_message_per_quote() -> None:
     times = [
         datetime(2026, 11, 17, 15, 30, 1, 123456, tzinfo=UTC),
         datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),  # before the epoch
@@ -24,14 +28,63 @@ def test_the_in_place_response_equals_one_message_per_quote() -> None:
         Quote("BTC-USD", 9e4, 8.99e4, 9.01e4, 0.0, times[1], "alpaca", CacheStatus.MISS, 0),
     ]
     errors = [SymbolError("NOPE", ErrorReason.UNKNOWN_SYMBOL, "unknown", 0)]
-    expected = pb.GetQuotesResponse(
+    encoder = QuotesEncoder()
+    for _ in range(2):  # the first call makes the templates, the second uses them
+        built = encoder.response(quotes, errors)
+        assert built == expected_response(quotes, errors)
+    assert built.quotes[0].time.ToDatetime(tzinfo=UTC) == times[0]
+    assert built.quotes[1].time.ToDatetime(tzinfo=UTC) == times[1]
+    assert len(encoder) == 2
+
+
+def test_a_tick_served_again_carries_its_new_status_and_age_not_the_template_s() -> None:
+    tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "polygon", CacheStatus.STREAM, 12)
+    encoder = QuotesEncoder()
+    encoder.response([tick], [])
+    again = replace(tick, cache_status=CacheStatus.HIT_SHARED, age_ms=0)
+    built = encoder.response([again], [])
+    assert built == expected_response([again], [])
+    assert (built.quotes[0].cache_status, built.quotes[0].age_ms) == (
+        pb.CACHE_STATUS_HIT_SHARED,
+        0,
+    )
+
+
+def test_a_tick_that_differs_in_any_field_gets_its_own_template() -> None:
+    tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "polygon", CacheStatus.STREAM, 12)
+    variants = [
+        replace(tick, symbol="MSFT"),
+        replace(tick, price=230.55),
+        replace(tick, bid=230.45),
+        replace(tick, ask=230.65),
+        replace(tick, volume=2e6),
+        replace(tick, time=NOW + timedelta(microseconds=1)),
+        replace(tick, provider="alpaca"),
+    ]
+    encoder = QuotesEncoder()
+    encoder.response([tick], [])
+    for variant in variants:
+        assert encoder.response([variant], []) == expected_response([variant], [])
+    assert len(encoder) == 1 + len(variants)
+
+
+def test_the_encoder_forgets_its_templates_when_full_and_stays_correct() -> None:
+    ticks = [
+        Quote("AAPL", 200.0 + i, 199.0, 201.0, 1e6, NOW, "polygon", CacheStatus.STREAM, i)
+        for i in range(7)
+    ]
+    encoder = QuotesEncoder(max_templates=3)
+    for tick in ticks:
+        assert encoder.response([tick], []) == expected_response([tick], [])
+        assert len(encoder) <= 3
+    assert len(encoder) == 1  # cleared when the fourth and the seventh tick came
+
+
+def expected_response(quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:
+    return pb.GetQuotesResponse(
         quotes=[mapping.quote_to_pb(q) for q in quotes],
         errors=[mapping.symbol_error_to_pb(e) for e in errors],
     )
-    built = mapping.quotes_response_to_pb(quotes, errors)
-    assert built == expected
-    assert built.quotes[0].time.ToDatetime(tzinfo=UTC) == times[0]
-    assert built.quotes[1].time.ToDatetime(tzinfo=UTC) == times[1]
 
 
 def served(status: str) -> float:

@@ -85,27 +85,6 @@ def symbol_error_to_pb(error: SymbolError) -> pb.SymbolError:
     )
 
 
-def quotes_response_to_pb(quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:
-    """The hot path of GetQuotes: quotes are built in place (no message per quote copied
-    into the response, no Timestamp copied into each quote): 19 -> 12 us for six."""
-    response = pb.GetQuotesResponse(errors=[symbol_error_to_pb(e) for e in errors])
-    add = response.quotes.add
-    for quote in quotes:
-        seconds, micros = divmod((quote.time - _EPOCH) // _MICROSECOND, 1_000_000)
-        message = add(
-            symbol=quote.symbol,
-            price=quote.price,
-            bid=quote.bid,
-            ask=quote.ask,
-            volume=quote.volume,
-            provider=quote.provider,
-            cache_status=CACHE_STATUS_TO_PB[quote.cache_status],
-            age_ms=quote.age_ms,
-        )
-        message.time.seconds, message.time.nanos = seconds, micros * 1000
-    return response
-
-
 def bar_to_pb(bar: Bar) -> pb.Bar:
     return pb.Bar(
         start_time=timestamp_to_pb(bar.start_time),

@@ -17,6 +17,7 @@ from market_gateway.app import MarketGatewayApp
 from market_gateway.domain import ProviderUnavailable, SymbolError
 from market_gateway.grpc_api import mapping, validation
 from market_gateway.grpc_api.errors import abort_for_error
+from market_gateway.grpc_api.quote_encoding import QuotesEncoder
 from service_runtime.grpc_errors import abort_invalid_argument
 
 SERVICE_NAME = "argo.marketdata.v1.MarketGateway"
@@ -28,6 +29,7 @@ ANSWER_MARGIN_SECONDS = 0.05
 class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
     def __init__(self, app: MarketGatewayApp) -> None:
         self._app = app
+        self._quotes = QuotesEncoder()
 
     async def GetQuotes(
         self, request: pb.GetQuotesRequest, context: grpc.aio.ServicerContext
@@ -42,7 +44,7 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
                 raise _nothing_served(errors)
         except Exception as e:
             await abort_for_error(context, e)
-        return mapping.quotes_response_to_pb(quotes, errors)
+        return self._quotes.response(quotes, errors)
 
     async def GetBars(
         self, request: pb.GetBarsRequest, context: grpc.aio.ServicerContext
