@@ -3,6 +3,7 @@ per-request counters still count every quote."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,7 +26,7 @@ def test_the_templated_response_equals_one_message_per_quote() -> None:
     ]
     quotes = [
         Quote("AAPL", 230.5, 230.4, 230.6, 1e6, times[0], "polygon", CacheStatus.STREAM, 12),
-        Quote("BTC-USD", 9e4, 8.99e4, 9.01e4, 0.0, times[1], "alpaca", CacheStatus.MISS, 0),
+        Quote("BTC-USD", 9e4, 8.99e4, 9.01e4, 12.5, times[1], "alpaca", CacheStatus.MISS, 0),
     ]
     errors = [SymbolError("NOPE", ErrorReason.UNKNOWN_SYMBOL, "unknown", 0)]
     encoder = QuotesEncoder()
@@ -50,7 +51,7 @@ def test_a_tick_served_again_carries_its_new_status_and_age_not_the_template_s()
     )
 
 
-def test_a_tick_that_differs_in_any_field_gets_its_own_template() -> None:
+def test_a_tick_that_differs_in_any_field_is_not_served_from_another_s_template() -> None:
     tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "polygon", CacheStatus.STREAM, 12)
     variants = [
         replace(tick, symbol="MSFT"),
@@ -62,22 +63,39 @@ def test_a_tick_that_differs_in_any_field_gets_its_own_template() -> None:
         replace(tick, provider="alpaca"),
     ]
     encoder = QuotesEncoder()
-    encoder.response([tick], [])
     for variant in variants:
+        encoder.response([tick], [])
         assert encoder.response([variant], []) == expected_response([variant], [])
-    assert len(encoder) == 1 + len(variants)
+    assert len(encoder) == 2  # a symbol's new tick replaces its last one
 
 
-def test_the_encoder_forgets_its_templates_when_full_and_stays_correct() -> None:
+def test_zero_and_negative_zero_are_never_served_for_each_other() -> None:
+    """Lost if it failed: 0.0 == -0.0, so a template made for one matched the other, and
+    the response carried the other's encoding."""
+    tick = Quote("BTC-USD", 9e4, 0.0, 9.01e4, 0.0, NOW, "alpaca", CacheStatus.STREAM, 3)
+    negative = replace(tick, bid=-0.0, volume=-0.0)
+    encoder = QuotesEncoder()
+    for first, second in ((tick, negative), (negative, tick)):
+        encoder.response([first], [])
+        built = encoder.response([second], [])
+        assert built.SerializeToString() == expected_response([second], []).SerializeToString()
+        assert math.copysign(1.0, built.quotes[0].bid) == math.copysign(1.0, second.bid)
+
+
+def test_the_encoder_forgets_every_symbol_when_full_and_stays_correct() -> None:
     ticks = [
-        Quote("AAPL", 200.0 + i, 199.0, 201.0, 1e6, NOW, "polygon", CacheStatus.STREAM, i)
-        for i in range(7)
+        Quote(symbol, 200.0, 199.0, 201.0, 1e6, NOW, "polygon", CacheStatus.STREAM, 1)
+        for symbol in ("AAPL", "MSFT", "NVDA", "TSLA", "AAPL", "AMD", "META")
     ]
-    encoder = QuotesEncoder(max_templates=3)
+    encoder = QuotesEncoder(max_symbols=3)
+    sizes = []
     for tick in ticks:
         assert encoder.response([tick], []) == expected_response([tick], [])
-        assert len(encoder) <= 3
-    assert len(encoder) == 1  # cleared when the fourth and the seventh tick came
+        sizes.append(len(encoder))
+    # AAPL, MSFT, NVDA; TSLA clears; AAPL; AMD; META clears
+    assert sizes == [1, 2, 3, 1, 2, 3, 1]
+    with pytest.raises(ValueError, match="max_symbols"):
+        QuotesEncoder(max_symbols=0)
 
 
 def expected_response(quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:

@@ -4,10 +4,12 @@ A warm gateway serves the same ticks (from its streams or its cache) many times,
 with its own cache status and age. Converting a tick (strings, floats, a datetime into a
 Timestamp) costs about 1.9 µs per quote; merging the tick's pre-serialized fields into a
 new message and setting the two per-request fields costs about 0.9 µs. protobuf offers no
-template or partial-encoding API, so the encoder keeps the serialized ticks itself, keyed
-by every field they hold, and forgets them all when it holds `max_templates` (a new tick
-per symbol replaces the last one, so a bound that fits every symbol's latest tick keeps
-the hit rate high; clearing at once keeps the bookkeeping to a dict lookup).
+template or partial-encoding API, so the encoder keeps each symbol's latest serialized
+tick itself: a new tick replaces the symbol's last one, and the encoder forgets every
+symbol at once when it holds `max_symbols` (requests may name arbitrary symbols).
+
+Ticks with a zero price, bid, ask or volume get no template: 0.0 and -0.0 compare equal
+but encode differently, so a template could serve one for the other.
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ from datetime import datetime
 
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.domain import Quote, SymbolError
-from market_gateway.grpc_api.mapping import CACHE_STATUS_TO_PB, symbol_error_to_pb, timestamp_to_pb
+from market_gateway.grpc_api.mapping import CACHE_STATUS_TO_PB, quote_to_pb, symbol_error_to_pb
 
-TickKey = tuple[str, float, float, float, float, datetime, str]
-DEFAULT_MAX_TEMPLATES = 8192
+TickKey = tuple[float, float, float, float, datetime, str]  # what a template holds but symbol
+DEFAULT_MAX_SYMBOLS = 8192
 
 
 class QuotesEncoder:
-    """`GetQuotesResponse` messages equal to mapping.quotes_response_to_pb's, built faster."""
+    """`GetQuotesResponse` messages equal to one `mapping.quote_to_pb` per quote, faster."""
 
-    def __init__(self, max_templates: int = DEFAULT_MAX_TEMPLATES) -> None:
-        self._templates: dict[TickKey, bytes] = {}
-        self._max_templates = max_templates
+    def __init__(self, max_symbols: int = DEFAULT_MAX_SYMBOLS) -> None:
+        if max_symbols < 1:
+            raise ValueError(f"max_symbols must be >= 1, got {max_symbols}")
+        self._templates: dict[str, tuple[TickKey, bytes]] = {}  # symbol -> its latest tick
+        self._max_symbols = max_symbols
 
     def __len__(self) -> int:
         return len(self._templates)
@@ -39,26 +43,23 @@ class QuotesEncoder:
         add = response.quotes.add
         templates = self._templates
         for quote in quotes:
-            key = (quote.symbol, quote.price, quote.bid, quote.ask, quote.volume, quote.time,
-                   quote.provider)  # fmt: skip
-            template = templates.get(key)
+            key = (quote.price, quote.bid, quote.ask, quote.volume, quote.time, quote.provider)
+            found = templates.get(quote.symbol)
+            template = found[1] if found is not None and found[0] == key else None
             if template is None:
-                template = self._remember(key, quote)
+                template = self._template(key, quote)
             status = CACHE_STATUS_TO_PB[quote.cache_status]
             add(cache_status=status, age_ms=quote.age_ms).MergeFromString(template)
         return response
 
-    def _remember(self, key: TickKey, quote: Quote) -> bytes:
-        if len(self._templates) >= self._max_templates:
+    def _template(self, key: TickKey, quote: Quote) -> bytes:
+        message = quote_to_pb(quote)
+        message.ClearField("cache_status")  # per request: a template's would win the merge
+        message.ClearField("age_ms")
+        template = message.SerializeToString()
+        if 0.0 in key[:4]:  # == matches -0.0 too: see the module docstring
+            return template
+        if quote.symbol not in self._templates and len(self._templates) >= self._max_symbols:
             self._templates.clear()
-        template = pb.Quote(
-            symbol=quote.symbol,
-            price=quote.price,
-            bid=quote.bid,
-            ask=quote.ask,
-            volume=quote.volume,
-            time=timestamp_to_pb(quote.time),
-            provider=quote.provider,
-        ).SerializeToString()
-        self._templates[key] = template
+        self._templates[quote.symbol] = (key, template)
         return template
