@@ -27,6 +27,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import parse_qs, urlsplit
 
 from market_gateway.config_tunables import KNOWN_PROVIDERS, parse_tunables
 from market_gateway.domain import Tunables
@@ -48,6 +49,7 @@ DEFAULT_ADMIN_PORT = 9101
 DEFAULT_REDIS_PREFIX = "argo:market-gateway"
 DEFAULT_REDIS_MAX_CONNECTIONS = 64
 DEFAULT_REDIS_POOL_WAIT_SECONDS = 0.5
+_POOL_OPTIONS = {"max_connections": "REDIS_MAX_CONNECTIONS", "timeout": "REDIS_POOL_WAIT_SECONDS"}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,4 +115,8 @@ def _redis_url(environ: Mapping[str, str]) -> str | None:
         return None
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+    # redis-py lets the URL's query override the pool's settings: say which setting to use
+    for option, setting in _POOL_OPTIONS.items():
+        if option in parse_qs(urlsplit(url).query):
+            raise ConfigError(f"REDIS_URL: set {setting} instead of ?{option}=")
     return url

@@ -188,6 +188,11 @@ def test_redis_and_replicas_are_read_from_the_environment() -> None:
     assert load_settings({"REDIS_POOL_WAIT_SECONDS": "2"}).redis_pool_wait_seconds == 2.0
     with pytest.raises(ConfigError, match="REDIS_POOL_WAIT_SECONDS"):
         load_settings({"REDIS_POOL_WAIT_SECONDS": "0"})
+    with pytest.raises(ConfigError, match=r"REDIS_URL: set REDIS_MAX_CONNECTIONS instead"):
+        load_settings({"REDIS_URL": "redis://redis:6379/0?max_connections=5"})
+    with pytest.raises(ConfigError, match=r"REDIS_URL: set REDIS_POOL_WAIT_SECONDS instead"):
+        load_settings({"REDIS_URL": "redis://redis:6379/0?socket_timeout=1&timeout=9"})
+    assert load_settings({"REDIS_URL": "redis://r:6379/0?socket_timeout=1"}).redis_url
 
 
 def test_default_quotas_and_breaker_are_the_seeds() -> None:
