@@ -116,7 +116,8 @@ def _redis_url(environ: Mapping[str, str]) -> str | None:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
     # redis-py lets the URL's query override the pool's settings: say which setting to use
+    query = parse_qs(urlsplit(url).query)
     for option, setting in _POOL_OPTIONS.items():
-        if option in parse_qs(urlsplit(url).query):
+        if option in query:
             raise ConfigError(f"REDIS_URL: set {setting} instead of ?{option}=")
     return url
