@@ -9,7 +9,8 @@ gateway's warm GetQuotes costs ~480 µs in all), and it mishandles Health/Watch,
 streams with context.write(). Per call this does only what the semantic conventions ask:
 extract the W3C trace context from the metadata, one SERVER span named
 `/package.Service/Method` (as the OTel client names its spans) with `rpc.*` attributes and
-the status code, structlog context (`rpc_method`, `request_id`) and the two shared metrics.
+the status code, log context (`rpc_method`, `request_id`: observability.rpc_context) and
+the two shared metrics.
 Extraction is skipped for calls that carry none of the propagator's keys, the span is
 attached by hand and each status code's counter child is kept: together 48 -> 35 µs per call.
 Health and reflection pass through untouched (probe noise).
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -31,6 +31,7 @@ from opentelemetry import propagate, trace
 from opentelemetry.propagators.textmap import TextMapPropagator
 from opentelemetry.trace import SpanKind, Status, StatusCode
 
+from observability import rpc_context
 from observability.metrics import GRPC_LATENCY, GRPC_REQUESTS
 
 log = structlog.get_logger(__name__)
@@ -41,6 +42,7 @@ _SERVER_ERRORS = {"UNKNOWN", "DEADLINE_EXCEEDED", "UNIMPLEMENTED", "INTERNAL", "
 _QUIET_CODES = {"OK", "CANCELLED", "INVALID_ARGUMENT", "NOT_FOUND", "UNIMPLEMENTED"}
 _CODE_NAMES = {status.value[0]: status.name for status in grpc.StatusCode}
 _CODE_NUMBERS = {name: number for number, name in _CODE_NAMES.items()}
+_Active = tuple[trace.Span, object, rpc_context.RpcToken]  # span, its context token, logs'
 
 
 class ServerTelemetry:
@@ -85,7 +87,7 @@ class _Call:
 
     def unary(self, behaviour: Any) -> Any:
         async def traced(request: Any, context: grpc.aio.ServicerContext) -> Any:
-            span, token = self._start(context)
+            active = self._start(context)
             start, error = time.perf_counter(), None
             try:
                 return await behaviour(request, context)
@@ -93,13 +95,13 @@ class _Call:
                 error = e
                 raise
             finally:
-                self._finish(span, token, context, error, start)
+                self._finish(active, context, error, start)
 
         return traced
 
     def streaming(self, behaviour: Any) -> Any:
         async def traced(request: Any, context: grpc.aio.ServicerContext) -> AsyncIterator[Any]:
-            span, token = self._start(context)
+            active = self._start(context)
             start, error = time.perf_counter(), None
             try:
                 async for item in behaviour(request, context):
@@ -108,19 +110,18 @@ class _Call:
                 error = e
                 raise
             finally:
-                self._finish(span, token, context, error, start)
+                self._finish(active, context, error, start)
 
         return traced
 
-    def _start(self, context: grpc.aio.ServicerContext) -> tuple[trace.Span, object]:
+    def _start(self, context: grpc.aio.ServicerContext) -> _Active:
         """The call's span, made current (attach/detach by hand: two generator-based
-        context managers per call cost more than the rest of the bookkeeping)."""
+        context managers per call cost more than the rest of the bookkeeping), and its
+        log context."""
         carrier = {m.key: m.value for m in context.invocation_metadata() or ()}
         # no propagation keys: a new root trace, whatever context the handler task inherited
         parent = propagate.extract(carrier) if _propagated_fields() & carrier.keys() else _ROOT
-        structlog.contextvars.bind_contextvars(
-            rpc_method=self.method, request_id=f"{random.getrandbits(64):016x}"
-        )
+        logged = rpc_context.enter(self.method)
         span = self.tracer.start_span(
             self.name,
             context=parent,
@@ -129,16 +130,16 @@ class _Call:
             record_exception=False,
             set_status_on_exception=False,
         )
-        return span, otel_context.attach(trace.set_span_in_context(span))
+        return span, otel_context.attach(trace.set_span_in_context(span)), logged
 
     def _finish(
         self,
-        span: trace.Span,
-        token: object,
+        active: _Active,
         context: grpc.aio.ServicerContext,
         error: BaseException | None,
         start: float,
     ) -> None:
+        span, token, logged = active
         try:
             code = _status_name(context, error)
             span.set_attribute("rpc.grpc.status_code", _CODE_NUMBERS[code])
@@ -157,7 +158,7 @@ class _Call:
         finally:
             span.end()
             otel_context.detach(token)  # type: ignore[arg-type]
-            structlog.contextvars.unbind_contextvars("rpc_method", "request_id")
+            rpc_context.leave(logged)
 
 
 _ROOT = otel_context.Context()

@@ -1,6 +1,7 @@
 """structlog configured once per process: JSON in a cluster, console locally.
 
-Every line carries `service`, and `trace_id`/`span_id` when a span is active, and passes
+Every line carries `service`, `rpc_method`/`request_id` while a call is served
+(observability.rpc_context), and `trace_id`/`span_id` when a span is active, and passes
 through the redactor so credentials never reach the output.
 """
 
@@ -15,6 +16,7 @@ import structlog
 from opentelemetry import trace
 
 from observability.redaction import Redactor
+from observability.rpc_context import add_rpc_context
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 
@@ -48,6 +50,7 @@ def configure_logging(
         renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_rpc_context,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _add_trace_ids,

@@ -12,7 +12,6 @@ from typing import Any
 import grpc
 import pytest
 import pytest_asyncio
-import structlog
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -21,6 +20,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind, StatusCode
 from prometheus_client import REGISTRY
 
+from observability import rpc_context
 from observability.grpc_server import ServerTelemetry, _Call
 from service_runtime.wrapping_server import WrappingServer
 
@@ -30,7 +30,7 @@ PARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
 
 
 async def echo(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
-    context_vars = structlog.contextvars.get_contextvars()
+    context_vars = rpc_context.current()
     return f"{context_vars['rpc_method']}|{len(context_vars['request_id'])}".encode()
 
 

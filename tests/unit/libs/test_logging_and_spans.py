@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 import pytest
 import structlog
@@ -9,6 +10,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from observability import rpc_context
 from observability.logging import configure_logging
 from observability.redaction import Redactor
 from observability.span_redaction import RedactingSpanExporter
@@ -65,3 +67,29 @@ def test_span_attributes_and_events_are_redacted_before_export() -> None:
     assert "secret-key-99" not in str(exported.attributes)
     assert "secret-key-99" not in str(exported.events[0].attributes)
     assert exported.name == "call"
+
+
+def test_lines_written_during_a_call_carry_its_method_and_request_id(
+    capsys, restore_logging
+) -> None:
+    configure_logging(service="x", level="info", fmt="json")
+    log = structlog.get_logger("t")
+    outer = rpc_context.enter("/argo.Test/Outer")
+    log.info("first")
+    log.info("second", rpc_method="said by the line")
+    inner = rpc_context.enter("/argo.Test/Inner")
+    log.info("nested")
+    rpc_context.leave(inner)
+    log.info("back")
+    rpc_context.leave(outer)
+    log.info("outside")
+    lines = [json.loads(x) for x in capsys.readouterr().err.strip().splitlines()]
+    first, second, nested, back, outside = lines
+    assert first["rpc_method"] == "/argo.Test/Outer"
+    assert re.fullmatch(r"[0-9a-f]{16}", first["request_id"])
+    assert second["request_id"] == first["request_id"]  # one id for the whole call
+    assert second["rpc_method"] == "said by the line"  # the line's own key wins
+    assert nested["rpc_method"] == "/argo.Test/Inner"
+    assert nested["request_id"] != first["request_id"]
+    assert (back["rpc_method"], back["request_id"]) == (first["rpc_method"], first["request_id"])
+    assert "rpc_method" not in outside and "request_id" not in outside

@@ -14,6 +14,7 @@ from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.app import MarketGatewayApp
 from market_gateway.domain import CacheStatus, ErrorReason, Quote, SymbolError
 from market_gateway.grpc_api import mapping
+from market_gateway.grpc_api import quote_encoding
 from market_gateway.grpc_api.quote_encoding import QuotesEncoder
 
 NOW = datetime(2026, 11, 17, 15, 30, 1, 123456, tzinfo=UTC)
@@ -80,6 +81,25 @@ def test_zero_and_negative_zero_are_never_served_for_each_other() -> None:
         built = encoder.response([second], [])
         assert built.SerializeToString() == expected_response([second], []).SerializeToString()
         assert math.copysign(1.0, built.quotes[0].bid) == math.copysign(1.0, second.bid)
+
+
+def test_a_tick_with_zeros_is_served_from_its_template(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Crypto ticks carry no volume: they too are encoded once, not on every request."""
+    built: list[Quote] = []
+
+    def counting(quote: Quote) -> pb.Quote:
+        built.append(quote)
+        return mapping.quote_to_pb(quote)
+
+    monkeypatch.setattr(quote_encoding, "quote_to_pb", counting)
+    tick = Quote("BTC-USD", 9e4, 8.99e4, 9.01e4, 0.0, NOW, "polygon", CacheStatus.STREAM, 3)
+    encoder = QuotesEncoder()
+    for age in (3, 40, 90):
+        served_again = replace(tick, age_ms=age)
+        assert encoder.response([served_again], []) == expected_response([served_again], [])
+    assert len(built) == 1
+    encoder.response([replace(tick, volume=-0.0)], [])
+    assert len(built) == 2  # the other zero is another tick
 
 
 def test_the_encoder_forgets_every_symbol_when_full_and_stays_correct() -> None:

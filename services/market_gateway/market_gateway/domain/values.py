@@ -19,6 +19,11 @@ class CacheStatus(Enum):
     STREAM = "stream"
     STALE_ON_ERROR = "stale_on_error"  # served because no provider answered
 
+    # Members are singletons compared by identity, so identity's C-level hash is consistent;
+    # Enum's own (a Python-level hash of the name) showed in GetQuotes' warm-path profile,
+    # which looks statuses up in dicts several times per quote.
+    __hash__ = object.__hash__
+
 
 class Timeframe(Enum):
     """Bar width; the value is the width in seconds."""

@@ -10,19 +10,23 @@ template or partial-encoding API, so the encoder keeps each symbol's latest seri
 tick itself: a new tick replaces the symbol's last one, and the encoder forgets every
 symbol at once when it holds `max_symbols` (requests may name arbitrary symbols).
 
-Ticks with a zero price, bid, ask or volume get no template: 0.0 and -0.0 compare equal
-but encode differently, so a template could serve one for the other.
+0.0 and -0.0 compare equal but encode differently, so the key of a tick with a zero price,
+bid, ask or volume also holds the sign of each of the four (crypto ticks have no volume:
+without the signs they could get no template at all).
 """
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.domain import Quote, SymbolError
 from market_gateway.grpc_api.mapping import CACHE_STATUS_TO_PB, quote_to_pb, symbol_error_to_pb
 
-TickKey = tuple[float, float, float, float, datetime, str]  # what a template holds but symbol
+# what a template holds but the symbol: price, bid, ask, volume, time, provider (and, when
+# one of the four numbers is zero, their signs)
+TickKey = tuple[float | datetime | str | tuple[float, ...], ...]
 DEFAULT_MAX_SYMBOLS = 8192
 
 
@@ -45,7 +49,10 @@ class QuotesEncoder:
         add = response.quotes.add
         templates = self._templates
         for quote in quotes:
-            key = (quote.price, quote.bid, quote.ask, quote.volume, quote.time, quote.provider)
+            key: TickKey = (quote.price, quote.bid, quote.ask, quote.volume, quote.time,
+                            quote.provider)  # fmt: skip
+            if 0.0 in key:  # == matches -0.0 too
+                key = (*key, _signs(quote))
             found = templates.get(quote.symbol)
             template = found[1] if found is not None and found[0] == key else None
             if template is None:
@@ -59,9 +66,18 @@ class QuotesEncoder:
         message.ClearField("cache_status")  # per request: a template's would win the merge
         message.ClearField("age_ms")
         template = message.SerializeToString()
-        if 0.0 in key[:4]:  # == matches -0.0 too: see the module docstring
-            return template
         if quote.symbol not in self._templates and len(self._templates) >= self._max_symbols:
             self._templates.clear()
         self._templates[quote.symbol] = (key, template)
         return template
+
+
+def _signs(quote: Quote) -> tuple[float, ...]:
+    """The sign (1.0 or -1.0) of each of the tick's numbers, -0.0's included."""
+    sign = math.copysign
+    return (
+        sign(1.0, quote.price),
+        sign(1.0, quote.bid),
+        sign(1.0, quote.ask),
+        sign(1.0, quote.volume),
+    )
