@@ -13,8 +13,7 @@ from prometheus_client import REGISTRY
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.app import MarketGatewayApp
 from market_gateway.domain import CacheStatus, ErrorReason, Quote, SymbolError
-from market_gateway.grpc_api import mapping
-from market_gateway.grpc_api import quote_encoding
+from market_gateway.grpc_api import mapping, quote_encoding
 from market_gateway.grpc_api.quote_encoding import QuotesEncoder
 
 NOW = datetime(2026, 11, 17, 15, 30, 1, 123456, tzinfo=UTC)
