@@ -21,8 +21,9 @@ def test_every_case_is_measured_per_response_and_per_quote() -> None:
     rows = measure(calls=20, rounds=1)
     assert [row["case"] for row in rows] == [
         "message per quote",
-        "templates, warm",
-        "templates, every tick new",
+        "encoder, same served quotes",
+        "encoder, new age",
+        "encoder, every tick new",
     ]
     for row in rows:
         assert row["calls"] == 20

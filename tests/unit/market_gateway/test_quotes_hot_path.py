@@ -101,6 +101,31 @@ def test_a_tick_with_zeros_is_served_from_its_template(monkeypatch: pytest.Monke
     assert len(built) == 2  # the other zero is another tick
 
 
+def test_a_served_copy_is_encoded_once_and_any_other_copy_again() -> None:
+    """The fragment is reused only for the very copy it was made for."""
+    tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "polygon", CacheStatus.STREAM, 3)
+    encoder = QuotesEncoder()
+    first = encoder.response([tick], [])
+    assert encoder.response([tick], []) == first == expected_response([tick], [])
+    for age in (3, 500, 20_000, 0, 3):  # one-, two- and three-byte varints, the default
+        copy = replace(tick, age_ms=age)
+        assert encoder.response([copy], []) == expected_response([copy], [])
+
+
+def test_a_quote_longer_than_127_bytes_gets_a_multi_byte_length() -> None:
+    tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "p" * 200, CacheStatus.STREAM, 3)
+    others = [replace(tick, symbol="MSFT", provider="polygon")]
+    built = QuotesEncoder().response([tick, *others], [])
+    assert built == expected_response([tick, *others], [])
+
+
+@pytest.mark.parametrize("value", [1, 127, 128, 300, 16_383, 16_384, 2**31, 2**63 - 1])
+def test_varints_are_encoded_as_protobuf_encodes_them(value: int) -> None:
+    encoded = pb.Quote(age_ms=value).SerializeToString()  # age_ms = 9: a one-byte tag
+    assert quote_encoding._varint(value) == encoded[1:]
+    assert quote_encoding._varint(0) == b"\x00"  # (protobuf writes no field for 0)
+
+
 def test_the_encoder_forgets_every_symbol_when_full_and_stays_correct() -> None:
     ticks = [
         Quote(symbol, 200.0, 199.0, 201.0, 1e6, NOW, "polygon", CacheStatus.STREAM, 1)

@@ -23,7 +23,8 @@ from market_gateway.app.caching import cache_status
 from market_gateway.app.deadline import current_deadline, detached, seconds_left
 from market_gateway.app.outcomes import Outcome, symbol_error
 from market_gateway.app.quote_fetch import QuoteFetcher
-from market_gateway.app.requests import age_ms, distinct
+from market_gateway.app.requests import distinct_cached
+from market_gateway.app.served_quotes import ServedQuotes, as_served
 from market_gateway.app.stream_follow import StreamFollower
 from market_gateway.app.ttl_policy import VolatilityTracker
 from market_gateway.domain import (
@@ -45,14 +46,6 @@ CACHE_NAME = "quotes"
 _PATIENCE = 0.8  # share of the remaining deadline spent waiting on a load with a stale fallback
 
 
-def _as(quote: Quote, status: CacheStatus, age: int = 0) -> Quote:
-    """The quote as served (dataclasses.replace is slow on the hot path)."""
-    return Quote(
-        quote.symbol, quote.price, quote.bid, quote.ask, quote.volume, quote.time,
-        quote.provider, status, age,
-    )  # fmt: skip
-
-
 class QuoteService:
     def __init__(
         self,
@@ -71,6 +64,7 @@ class QuoteService:
         self._clock = clock
         self._tunables = tunables
         self._flight = SingleFlight("quotes")
+        self._served_copies = ServedQuotes()
         self._batching: BatchingSettings | None = None
         self._batcher = self._new_batcher(tunables().batching)
         self.hits = 0
@@ -91,7 +85,7 @@ class QuoteService:
         """One quote or one error per distinct symbol, in order of first mention."""
         if max_age_ms < 0:
             raise InvalidRequest("max_age_ms", "must be >= 0")
-        wanted = distinct(symbols)
+        wanted = distinct_cached(tuple(symbols))
         switches = self._tunables().optimizations
         parsed = [symbol for symbol, _ in wanted.values()]
         outcomes: dict[str, Outcome] = {}
@@ -127,7 +121,7 @@ class QuoteService:
                 rest.append(symbol)
                 continue
             status = CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
-            outcomes[symbol.canonical] = _as(found.value, status)
+            outcomes[symbol.canonical] = as_served(found.value, status)
         if len(rest) < len(symbols):
             self._cache_hits.inc(len(symbols) - len(rest))  # once per request, not per symbol
         return rest
@@ -143,7 +137,7 @@ class QuoteService:
         try:
             if self._cache is None or not self._tunables().optimizations.cache:
                 self._cache_misses.inc()
-                return _as(await self._load(symbol), CacheStatus.MISS)
+                return as_served(await self._load(symbol), CacheStatus.MISS)
             if max_age_ms > 0:
                 return await self._within(key, symbol, max_age_ms / 1000)
             waiting = True
@@ -160,7 +154,7 @@ class QuoteService:
                 found = await self._cache.get_or_load(key, load, max_wait=self._patience())
             finally:
                 waiting = False
-            return _as(found.value, cache_status(found))
+            return as_served(found.value, cache_status(found))
         except Exception as e:
             return e
 
@@ -178,11 +172,11 @@ class QuoteService:
         if found is not None and found.age <= max_age:
             self._cache_hits.inc()
             status = CacheStatus.HIT_SHARED if found.tier == "l2" else CacheStatus.HIT_LOCAL
-            return _as(found.value, status)
+            return as_served(found.value, status)
         self._cache_misses.inc()
         quote = await self._load(symbol)
         await self._cache.set(key, quote)
-        return _as(quote, CacheStatus.MISS)
+        return as_served(quote, CacheStatus.MISS)
 
     async def _load(self, symbol: Symbol) -> Quote:
         switches = self._tunables().optimizations
@@ -206,12 +200,13 @@ class QuoteService:
         return {s: outcomes[s.canonical] for s in symbols}
 
     def _answer(
-        self, wanted: dict[str, tuple[Symbol, str]], outcomes: dict[str, Outcome]
+        self, wanted: Mapping[str, tuple[Symbol, str]], outcomes: dict[str, Outcome]
     ) -> tuple[list[Quote], list[SymbolError]]:
         now = self._clock.now()
         quotes: list[Quote] = []
         errors: list[SymbolError] = []
         served: dict[CacheStatus, int] = {}
+        serve = self._served_copies.serve
         for canonical, (_, spelled) in wanted.items():
             outcome = outcomes[canonical]
             if isinstance(outcome, Exception):
@@ -219,7 +214,7 @@ class QuoteService:
                 continue
             status = outcome.cache_status
             served[status] = served.get(status, 0) + 1
-            quotes.append(_as(outcome, status, age_ms(now, outcome.time)))
+            quotes.append(serve(canonical, outcome, now))
         for status, count in served.items():  # counters once per request (they take a lock)
             self._served[status].inc(count)
         misses = served.get(CacheStatus.MISS, 0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -29,6 +29,13 @@ def distinct(symbols: Sequence[str]) -> dict[str, tuple[Symbol, str]]:
             raise InvalidSymbol(raw, e.reason, field=f"symbols[{index}]") from None
         wanted.setdefault(symbol.canonical, (symbol, raw))
     return wanted
+
+
+@lru_cache(maxsize=256)
+def distinct_cached(symbols: tuple[str, ...]) -> Mapping[str, tuple[Symbol, str]]:
+    """`distinct`, cached for the hot paths: the same symbol lists come every cycle. The
+    mapping is shared between calls: read it, never change it."""
+    return distinct(symbols)
 
 
 def check_bars_request(limit: int, start: datetime | None, end: datetime | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -21,7 +22,7 @@ MAX_SEQUENCE = 2**63 - 1
 
 
 def quotes_request(request: pb.GetQuotesRequest) -> list[FieldViolation]:
-    violations = _symbols(request.symbols)
+    violations = list(_symbols_of_request(tuple(request.symbols)))
     if request.max_age_ms < 0:
         violations.append(("max_age_ms", f"must be >= 0, got {request.max_age_ms}"))
     return violations
@@ -64,6 +65,13 @@ def stream_request(request: pb.StreamQuotesRequest) -> list[FieldViolation]:
             if any(sequence > MAX_SEQUENCE for sequence in point.sequences.values()):
                 violations.append(("resume_token", "has a sequence out of range"))
     return violations
+
+
+@lru_cache(maxsize=256)
+def _symbols_of_request(symbols: tuple[str, ...]) -> tuple[FieldViolation, ...]:
+    """`_symbols`, cached: callers send the same symbol lists again and again (GetQuotes'
+    warm path showed the per-symbol checks)."""
+    return tuple(_symbols(symbols))
 
 
 def _symbols(symbols: Sequence[str]) -> list[FieldViolation]:
