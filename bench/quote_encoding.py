@@ -4,7 +4,8 @@ quotes, measured in the same run (the figures in grpc_api/quote_encoding.py's do
     .venv/bin/python -m bench.quote_encoding [--calls 20000] [--rounds 5] [--json out.json]
 
 Each row is the best of `rounds` runs of `calls` responses for the six seed symbols (the
-minimum is the least disturbed by the machine). "encoder, same served quotes" serves the
+minimum is the least disturbed by the machine); every case ends with the response's bytes,
+what the server sends. "encoder, same served quotes" serves the
 same served copies again, as a warm gateway does within one millisecond; "encoder, new age"
 serves the same ticks with a new age each time, from 1 to 1000 ms (a fragment per quote,
 from its template);
@@ -76,7 +77,9 @@ def measure(calls: int, rounds: int) -> list[dict[str, Any]]:
     cases: list[tuple[str, Callable[[], Any], Callable[[], Any] | None]] = [
         (
             "message per quote",
-            lambda: pb.GetQuotesResponse(quotes=[quote_to_pb(q) for q in quotes]),
+            lambda: pb.GetQuotesResponse(
+                quotes=[quote_to_pb(q) for q in quotes]
+            ).SerializeToString(),
             None,
         ),
         ("encoder, same served quotes", lambda: warm.response(quotes, []), None),

@@ -20,7 +20,6 @@ import grpc
 import structlog
 from redis.asyncio import Redis
 
-from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
 from market_gateway.adapters.ai_chat.aggregate import SentimentAggregator, SentimentMode
 from market_gateway.adapters.cache_codec import CacheCodec
 from market_gateway.adapters.calendar import NyseCalendar
@@ -32,6 +31,7 @@ from market_gateway.app.caching import CacheFactory, Flight, TtlFor
 from market_gateway.app.guard import quota_of
 from market_gateway.app.sentiment import Aggregate
 from market_gateway.config import KNOWN_PROVIDERS, Settings, Tunables, parse_tunables
+from market_gateway.grpc_api import registration
 from market_gateway.grpc_api.servicer import SERVICE_NAME, MarketGatewayServicer
 from market_gateway.ports import (
     Cache,
@@ -134,7 +134,7 @@ async def bootstrap(
     caller_quotas = CallerQuotas(_caller_quotas(tunables), clock=clock, store=limiter_store)
 
     def register(server: grpc.aio.Server) -> None:
-        pb_grpc.add_MarketGatewayServicer_to_server(servicer, server)
+        registration.add_to_server(servicer, server)
 
     def apply_config(raw: Mapping[str, Any]) -> None:
         new = parse_tunables(raw)

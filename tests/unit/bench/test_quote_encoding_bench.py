@@ -12,8 +12,9 @@ from market_gateway.grpc_api.quote_encoding import QuotesEncoder
 
 def test_the_encoder_s_response_is_the_message_per_quote_response() -> None:
     quotes = seed_quotes()
-    assert QuotesEncoder().response(quotes, []) == pb.GetQuotesResponse(
-        quotes=[quote_to_pb(q) for q in quotes]
+    assert (
+        QuotesEncoder().response(quotes, [])
+        == pb.GetQuotesResponse(quotes=[quote_to_pb(q) for q in quotes]).SerializeToString()
     )
 
 

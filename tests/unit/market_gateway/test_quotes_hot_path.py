@@ -1,5 +1,5 @@
-"""GetQuotes' hot path: the templated response equals the message-per-quote mapping, and the
-per-request counters still count every quote."""
+"""GetQuotes' hot path: the encoder's bytes are exactly the serialized message-per-quote
+mapping, and the per-request counters still count every quote."""
 
 from __future__ import annotations
 
@@ -33,8 +33,9 @@ def test_the_templated_response_equals_one_message_per_quote() -> None:
     for _ in range(2):  # the first call makes the templates, the second uses them
         built = encoder.response(quotes, errors)
         assert built == expected_response(quotes, errors)
-    assert built.quotes[0].time.ToDatetime(tzinfo=UTC) == times[0]
-    assert built.quotes[1].time.ToDatetime(tzinfo=UTC) == times[1]
+    parsed = pb.GetQuotesResponse.FromString(built)
+    assert parsed.quotes[0].time.ToDatetime(tzinfo=UTC) == times[0]
+    assert parsed.quotes[1].time.ToDatetime(tzinfo=UTC) == times[1]
     assert len(encoder) == 2
 
 
@@ -45,7 +46,8 @@ def test_a_tick_served_again_carries_its_new_status_and_age_not_the_template_s()
     again = replace(tick, cache_status=CacheStatus.HIT_SHARED, age_ms=0)
     built = encoder.response([again], [])
     assert built == expected_response([again], [])
-    assert (built.quotes[0].cache_status, built.quotes[0].age_ms) == (
+    parsed = pb.GetQuotesResponse.FromString(built).quotes[0]
+    assert (parsed.cache_status, parsed.age_ms) == (
         pb.CACHE_STATUS_HIT_SHARED,
         0,
     )
@@ -78,8 +80,9 @@ def test_zero_and_negative_zero_are_never_served_for_each_other() -> None:
     for first, second in ((tick, negative), (negative, tick)):
         encoder.response([first], [])
         built = encoder.response([second], [])
-        assert built.SerializeToString() == expected_response([second], []).SerializeToString()
-        assert math.copysign(1.0, built.quotes[0].bid) == math.copysign(1.0, second.bid)
+        assert built == expected_response([second], [])
+        parsed = pb.GetQuotesResponse.FromString(built).quotes[0]
+        assert math.copysign(1.0, parsed.bid) == math.copysign(1.0, second.bid)
 
 
 def test_a_tick_with_zeros_is_served_from_its_template(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,11 +145,13 @@ def test_the_encoder_forgets_every_symbol_when_full_and_stays_correct() -> None:
         QuotesEncoder(max_symbols=0)
 
 
-def expected_response(quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:
+def expected_response(quotes: list[Quote], errors: list[SymbolError]) -> bytes:
+    """What protobuf makes of one `quote_to_pb` per quote: the encoder must match it byte
+    for byte (fields in number order, quotes before errors)."""
     return pb.GetQuotesResponse(
         quotes=[mapping.quote_to_pb(q) for q in quotes],
         errors=[mapping.symbol_error_to_pb(e) for e in errors],
-    )
+    ).SerializeToString()
 
 
 def served(status: str) -> float:

@@ -9,8 +9,8 @@ the encoder keeps, per symbol, two encodings of its own:
   wins, and the template has none of the two), made once per served copy. The app hands
   out the same copy while the tick and its age in milliseconds are unchanged
   (app.served_quotes), so at thousands of requests a second most quotes reuse a fragment.
-A response is the fragments joined and parsed once: serialized messages concatenate into
-their merge, and repeated fields append. The header (tag and length, two varints) is
+A response is the fragments joined: serialized messages concatenate into their merge, and
+repeated fields append. The header (tag and length, two varints) is
 written here because protobuf's Python API exposes no encoder for it; the status and age
 fields come from protobuf itself. `make bench-encoding` measures each case next to one
 message per quote.
@@ -51,7 +51,7 @@ class _Encoded:
 
 
 class QuotesEncoder:
-    """`GetQuotesResponse` messages equal to one `mapping.quote_to_pb` per quote, faster."""
+    """Encoded `GetQuotesResponse`s equal to one `mapping.quote_to_pb` per quote, faster."""
 
     def __init__(self, max_symbols: int = DEFAULT_MAX_SYMBOLS) -> None:
         if max_symbols < 1:
@@ -62,7 +62,8 @@ class QuotesEncoder:
     def __len__(self) -> int:
         return len(self._symbols)
 
-    def response(self, quotes: list[Quote], errors: list[SymbolError]) -> pb.GetQuotesResponse:
+    def response(self, quotes: list[Quote], errors: list[SymbolError]) -> bytes:
+        """The encoded `GetQuotesResponse` (grpc_api.registration sends it as it is)."""
         fragments = []
         symbols = self._symbols
         for quote in quotes:
@@ -70,10 +71,10 @@ class QuotesEncoder:
             if encoded is None or encoded.served is not quote:
                 encoded = self._encode(encoded, quote)
             fragments.append(encoded.fragment)
-        response = pb.GetQuotesResponse.FromString(b"".join(fragments))
         if errors:
-            response.errors.extend(symbol_error_to_pb(e) for e in errors)
-        return response
+            failed = pb.GetQuotesResponse(errors=[symbol_error_to_pb(e) for e in errors])
+            fragments.append(failed.SerializeToString())
+        return b"".join(fragments)
 
     def _encode(self, encoded: _Encoded | None, quote: Quote) -> _Encoded:
         key: TickKey = (quote.price, quote.bid, quote.ask, quote.volume, quote.time,

@@ -31,9 +31,10 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
         self._app = app
         self._quotes = QuotesEncoder()
 
-    async def GetQuotes(
+    async def GetQuotes(  # type: ignore[override]
         self, request: pb.GetQuotesRequest, context: grpc.aio.ServicerContext
-    ) -> pb.GetQuotesResponse:
+    ) -> bytes:
+        """The response comes encoded (grpc_api.registration sends the bytes as they are)."""
         if violations := validation.quotes_request(request):
             await abort_invalid_argument(context, violations)
         try:
