@@ -130,7 +130,8 @@ class _Call:
             record_exception=False,
             set_status_on_exception=False,
         )
-        return span, otel_context.attach(trace.set_span_in_context(span)), logged
+        # the extracted context (baggage included) with the span, not the task's inherited one
+        return span, otel_context.attach(trace.set_span_in_context(span, parent)), logged
 
     def _finish(
         self,
