@@ -130,8 +130,7 @@ class _Call:
             record_exception=False,
             set_status_on_exception=False,
         )
-        # the extracted context (baggage included) with the span, not the task's inherited one
-        return span, otel_context.attach(trace.set_span_in_context(span, parent)), logged
+        return span, otel_context.attach(trace.set_span_in_context(span)), logged
 
     def _finish(
         self,

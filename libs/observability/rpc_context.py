@@ -25,7 +25,13 @@ def enter(method: str) -> RpcToken:
 
 
 def leave(token: RpcToken) -> None:
-    _CURRENT.reset(token)
+    """Back to the context before `enter`. A streaming handler's generator may be closed in
+    another context (the loop's cleanup), where the token is foreign: the call is over
+    there too, so it just ends it."""
+    try:
+        _CURRENT.reset(token)
+    except ValueError:
+        _CURRENT.set(None)
 
 
 def current() -> dict[str, str]:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import re
@@ -93,3 +94,15 @@ def test_lines_written_during_a_call_carry_its_method_and_request_id(
     assert nested["request_id"] != first["request_id"]
     assert (back["rpc_method"], back["request_id"]) == (first["rpc_method"], first["request_id"])
     assert "rpc_method" not in outside and "request_id" not in outside
+
+
+def test_leaving_from_another_context_ends_the_call_there() -> None:
+    """A streaming handler's generator may be closed by the loop in a context of its own:
+    leaving must not raise there (the call is over) and must not touch the caller's."""
+    token = rpc_context.enter("/argo.Test/Stream")
+    elsewhere = contextvars.copy_context()
+    elsewhere.run(rpc_context.leave, token)
+    assert elsewhere.run(rpc_context.current) == {}
+    assert rpc_context.current()["rpc_method"] == "/argo.Test/Stream"
+    rpc_context.leave(token)
+    assert rpc_context.current() == {}

@@ -104,15 +104,27 @@ def test_a_tick_with_zeros_is_served_from_its_template(monkeypatch: pytest.Monke
     assert len(built) == 2  # the other zero is another tick
 
 
-def test_a_served_copy_is_encoded_once_and_any_other_copy_again() -> None:
+def test_a_served_copy_is_encoded_once_and_any_other_copy_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The fragment is reused only for the very copy it was made for."""
+    encodes: list[Quote] = []
+    encode = QuotesEncoder._encode
+
+    def counting(self: QuotesEncoder, encoded: object, quote: Quote) -> object:
+        encodes.append(quote)
+        return encode(self, encoded, quote)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(QuotesEncoder, "_encode", counting)
     tick = Quote("AAPL", 230.5, 230.4, 230.6, 1e6, NOW, "polygon", CacheStatus.STREAM, 3)
     encoder = QuotesEncoder()
     first = encoder.response([tick], [])
     assert encoder.response([tick], []) == first == expected_response([tick], [])
+    assert encodes == [tick]
     for age in (3, 500, 20_000, 0, 3):  # one-, two- and three-byte varints, the default
         copy = replace(tick, age_ms=age)
         assert encoder.response([copy], []) == expected_response([copy], [])
+    assert len(encodes) == 6  # an equal copy is another object: encoded again
 
 
 def test_a_quote_longer_than_127_bytes_gets_a_multi_byte_length() -> None:

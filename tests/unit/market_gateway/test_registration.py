@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import grpc
 
-from argo.marketdata.v1 import marketdata_pb2 as pb
 from argo.marketdata.v1 import marketdata_pb2_grpc as pb_grpc
 from market_gateway.grpc_api import registration
 
@@ -49,8 +48,3 @@ def test_only_get_quotes_passes_bytes_through() -> None:
     first = generic.service(Details(f"/{SERVICE}/GetQuotes"))
     assert generic.service(Details(f"/{SERVICE}/GetQuotes")) is first  # built once
     assert generic.service(Details("/other.Service/GetQuotes")) is None
-
-
-def test_bytes_sends_the_very_bytes_it_is_given() -> None:
-    encoded = pb.GetQuotesResponse(quotes=[pb.Quote(symbol="AAPL", price=1.5)]).SerializeToString()
-    assert bytes(encoded) is encoded  # no copy per response

@@ -23,7 +23,7 @@ from market_gateway.app.caching import cache_status
 from market_gateway.app.deadline import current_deadline, detached, seconds_left
 from market_gateway.app.outcomes import Outcome, symbol_error
 from market_gateway.app.quote_fetch import QuoteFetcher
-from market_gateway.app.requests import distinct_cached
+from market_gateway.app.requests import distinct_request
 from market_gateway.app.served_quotes import ServedQuotes, as_served
 from market_gateway.app.stream_follow import StreamFollower
 from market_gateway.app.ttl_policy import VolatilityTracker
@@ -85,7 +85,7 @@ class QuoteService:
         """One quote or one error per distinct symbol, in order of first mention."""
         if max_age_ms < 0:
             raise InvalidRequest("max_age_ms", "must be >= 0")
-        wanted = distinct_cached(tuple(symbols))
+        wanted = distinct_request(symbols)
         switches = self._tunables().optimizations
         parsed = [symbol for symbol, _ in wanted.values()]
         outcomes: dict[str, Outcome] = {}

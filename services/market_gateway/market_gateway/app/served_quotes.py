@@ -4,9 +4,11 @@ and its age at the time of the request.
 A warm gateway serves the same stored quote many times a second, each time as a new frozen
 `Quote` carrying its age in milliseconds; building one costs about 1 µs, about as much as
 the rest of the quote's share of the request. Within a millisecond the copy is the same, so
-the last copy made for each symbol is kept and served again while the stored quote and the
-age are unchanged (most requests, at thousands a second). The copy holds the stored quote
-itself, so an identity check cannot be fooled by a recycled object id.
+the last copy made for each symbol is kept and served again while the stored quote (the
+same object) and the age are unchanged: streamed quotes, whose book entry stays the same
+object until the next tick, at thousands of requests a second. A cache hit is a new copy
+of its entry each time, so it gets no reuse. The kept entry holds the stored quote itself,
+so an identity check cannot be fooled by a recycled object id.
 """
 
 from __future__ import annotations

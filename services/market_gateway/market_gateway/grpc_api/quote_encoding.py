@@ -7,8 +7,9 @@ the encoder keeps, per symbol, two encodings of its own:
 - the last quote served, as the `quotes` field of a `GetQuotesResponse` (its fragment):
   the field's header, the template and the status and age fields after it (a later field
   wins, and the template has none of the two), made once per served copy. The app hands
-  out the same copy while the tick and its age in milliseconds are unchanged
-  (app.served_quotes), so at thousands of requests a second most quotes reuse a fragment.
+  out the same copy of a streamed quote while the tick and its age in milliseconds are
+  unchanged (app.served_quotes), so at thousands of requests a second most streamed
+  quotes reuse a fragment; other quotes are new copies, encoded from their template.
 A response is the fragments joined: serialized messages concatenate into their merge, and
 repeated fields append. The header (tag and length, two varints) is
 written here because protobuf's Python API exposes no encoder for it; the status and age

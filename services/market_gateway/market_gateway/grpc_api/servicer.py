@@ -34,7 +34,9 @@ class MarketGatewayServicer(pb_grpc.MarketGatewayServicer):
     async def GetQuotes(  # type: ignore[override]
         self, request: pb.GetQuotesRequest, context: grpc.aio.ServicerContext
     ) -> bytes:
-        """The response comes encoded (grpc_api.registration sends the bytes as they are)."""
+        """The response comes encoded: register the servicer with
+        `grpc_api.registration.add_to_server`, which sends the bytes as they are (the
+        generated registration would try to serialize them and fail every call)."""
         if violations := validation.quotes_request(request):
             await abort_invalid_argument(context, violations)
         try:

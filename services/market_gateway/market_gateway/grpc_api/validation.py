@@ -9,6 +9,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from argo.marketdata.v1 import marketdata_pb2 as pb
 from market_gateway.app import MAX_BARS, MAX_SYMBOLS
+from market_gateway.app.requests import cacheable
 from market_gateway.app.requests import parse_symbol_cached as parse_symbol
 from market_gateway.domain import InvalidResumeToken, InvalidSymbol
 from market_gateway.grpc_api.mapping import TIMEFRAME_FROM_PB
@@ -22,7 +23,9 @@ MAX_SEQUENCE = 2**63 - 1
 
 
 def quotes_request(request: pb.GetQuotesRequest) -> list[FieldViolation]:
-    violations = list(_symbols_of_request(tuple(request.symbols)))
+    symbols = request.symbols
+    known = symbols and cacheable(symbols) and _known_valid(tuple(symbols))
+    violations = [] if known else _symbols(symbols)
     if request.max_age_ms < 0:
         violations.append(("max_age_ms", f"must be >= 0, got {request.max_age_ms}"))
     return violations
@@ -67,11 +70,25 @@ def stream_request(request: pb.StreamQuotesRequest) -> list[FieldViolation]:
     return violations
 
 
+def _known_valid(symbols: tuple[str, ...]) -> bool:
+    """Whether every symbol of the list is valid, remembered for valid lists only: callers
+    send the same lists again and again (GetQuotes' warm path showed the per-symbol
+    checks), and a client's invalid lists are never kept."""
+    try:
+        return _valid_list(symbols)
+    except _InvalidList:
+        return False
+
+
+class _InvalidList(Exception):
+    pass
+
+
 @lru_cache(maxsize=256)
-def _symbols_of_request(symbols: tuple[str, ...]) -> tuple[FieldViolation, ...]:
-    """`_symbols`, cached: callers send the same symbol lists again and again (GetQuotes'
-    warm path showed the per-symbol checks)."""
-    return tuple(_symbols(symbols))
+def _valid_list(symbols: tuple[str, ...]) -> bool:
+    if _symbols(symbols):
+        raise _InvalidList  # lru_cache keeps no exceptions
+    return True
 
 
 def _symbols(symbols: Sequence[str]) -> list[FieldViolation]:
