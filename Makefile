@@ -111,7 +111,7 @@ bench-resilience: $(STAMP) ## per-call overhead of the resilience pipeline vs a 
 	$(PY) -m bench.resilience_overhead --redis $${REDIS_URL:-redis://127.0.0.1:6379/0} \
 		--json bench/results/resilience_overhead.json
 
-bench-encoding: $(STAMP) ## GetQuotes response building: message per quote vs templates
+bench-encoding: $(STAMP) ## GetQuotes response building: message per quote vs the pre-encoded quotes
 	@mkdir -p bench/results
 	$(PY) -m bench.quote_encoding --json bench/results/quote_encoding.json
 
