@@ -11,10 +11,9 @@ the encoder keeps, per symbol, two encodings of its own:
   unchanged (app.served_quotes), so at thousands of requests a second most streamed
   quotes reuse a fragment; other quotes are new copies, encoded from their template.
 A response is the fragments joined: serialized messages concatenate into their merge, and
-repeated fields append. The header (tag and length, two varints) is
-written here because protobuf's Python API exposes no encoder for it; the status and age
-fields come from protobuf itself. `make bench-encoding` measures each case next to one
-message per quote.
+repeated fields append. The header (tag and length, two varints) is written here because
+protobuf's Python API exposes no encoder for it; the status and age fields come from
+protobuf itself. `make bench-encoding` measures each case next to one message per quote.
 
 The encoder forgets every symbol at once when it holds `max_symbols` (requests may name
 arbitrary symbols). 0.0 and -0.0 compare equal but encode differently, so the key of a
