@@ -101,6 +101,16 @@ async def _run(
     if phase.throughput_seconds > 0:
         status(f"{phase.name}: GetQuotes throughput vs a bare grpc.aio echo server")
         await asyncio.to_thread(cluster.stop, "signal-engine", "tracker")
+        env = {**envs["market-gateway"], "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
+
+        async def recorded() -> Process:
+            """The gateway again, recording every span (as it does with an exporter)."""
+            await asyncio.to_thread(cluster.stop, "market-gateway")
+            gateway.log_path.rename(gateway.log_path.with_name("market-gateway-unrecorded.log"))
+            again = cluster.start_service("market-gateway", env, ports["market-gateway"])
+            await cluster.wait_serving("market-gateway")
+            return again
+
         result["throughput"] = await throughput.compare(
             gateway.address,
             phase.symbols,
@@ -108,6 +118,7 @@ async def _run(
             cluster,
             anchor,
             rounds=phase.throughput_rounds,
+            recorded=recorded,
         )
     return result
 

@@ -5,9 +5,14 @@ asyncio loop (`echo`, the target's reference) and on uvloop (`echo_uvloop`, the 
 services run on), so the like-for-like ratio is published too.
 
 The signal engine and the tracker are stopped first, so the gateway serves only the load
-(its caches and streams stay warm). Server CPU share = the server's CPU seconds over the
-window / wall seconds (1.0 = one core busy); the client's is reported too, because on a
-2-core machine a client that saturates its core caps what any server can show.
+(its caches and streams stay warm). The services run without an exporter, so the gateway
+records no span for these untraced calls (observability.tracing); `recorded` restarts it
+with every span recorded, as with an exporter, and measures that too (after one uncounted
+round that warms its caches and streams), so the cost of recording is published beside it.
+
+Server CPU share = the server's CPU seconds over the window / wall seconds (1.0 = one core
+busy); the client's is reported too, because on a 2-core machine a client that saturates
+its core caps what any server can show.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import os
 import re
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from bench import procstat
@@ -38,6 +43,7 @@ async def compare(
     cluster: Cluster,
     anchor: str,
     rounds: int = ROUNDS,
+    recorded: Callable[[], Awaitable[Process]] | None = None,
 ) -> dict[str, Any]:
     """Alternate gateway and echo rounds; each side's best round is its figure (the least
     disturbed by whatever else the machine runs), every round is kept."""
@@ -62,6 +68,13 @@ async def compare(
             )
             for kind, echo in echoes.items():
                 runs[kind].append(await _measure(addresses[kind], "echo", symbols, seconds, echo))
+        if recorded is not None:
+            again = await recorded()
+            await _measure(again.address, "gateway", symbols, seconds / 2, again)  # warm-up
+            runs["gateway_recorded"] = [
+                await _measure(again.address, "gateway", symbols, seconds, again)
+                for _ in range(rounds)
+            ]
     finally:
         for echo in echoes.values():
             echo.popen.terminate()
@@ -75,6 +88,10 @@ async def compare(
     results["gateway_vs_echo"] = (
         results["gateway"]["calls_per_second"] / echo_rate if echo_rate else 0.0
     )
+    if "gateway_recorded" in results:
+        results["gateway_recorded_vs_echo"] = (
+            results["gateway_recorded"]["calls_per_second"] / echo_rate if echo_rate else 0.0
+        )
     uv_rate = results["echo_uvloop"]["calls_per_second"]
     results["gateway_vs_echo_uvloop"] = (
         results["gateway"]["calls_per_second"] / uv_rate if uv_rate else 0.0

@@ -3,8 +3,13 @@
 - OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES name the resource (read by the SDK).
 - OTEL_TRACES_EXPORTER: `otlp` (gRPC OTLP, which Jaeger ingests directly), `console` or
   `none`. Unset, it is `otlp` when OTEL_EXPORTER_OTLP_ENDPOINT is set and `none` otherwise,
-  so an offline `make run` does not retry a collector that is not there. Spans are still
-  created, so trace ids reach the logs and the signals' lineage.
+  so an offline `make run` does not retry a collector that is not there.
+- OTEL_TRACES_SAMPLER / _ARG choose the sampler (read by the SDK). Unset, it is the SDK's
+  `parentbased_always_on` when spans are exported, and `parentbased_always_off` when they
+  are not: recording spans that nothing exports cost a warm GetQuotes about a fifth of its
+  CPU (docs/decisions/0025-no-exporter-no-recording.md). Trace context is still extracted,
+  generated and propagated, so trace ids reach the logs and the signals' lineage, and a
+  caller's sampled parent is still honoured.
 - OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _HEADERS / _INSECURE
   and OTEL_BSP_* are read by the exporter and the batch processor themselves.
 """
@@ -22,6 +27,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
+from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
 
 from observability.redaction import Redactor
 from observability.span_redaction import RedactingSpanExporter
@@ -61,15 +67,24 @@ def configure_tracing(
 ) -> TracerProvider:
     """Install a global TracerProvider and the httpx/redis/asyncpg instrumentations."""
     resource = Resource.create({SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or service})
-    provider = TracerProvider(resource=resource)
     name = _exporter_name(environ)
     exporter = _build_exporter(name, environ)
+    sampler = default_sampler(environ, exported=exporter is not None)
+    provider = TracerProvider(resource=resource, sampler=sampler)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter, redactor)))
     trace.set_tracer_provider(provider)
     _instrument_libraries()
-    log.info("tracing_configured", exporter=name)
+    log.info("tracing_configured", exporter=name, sampler=provider.sampler.get_description())
     return provider
+
+
+def default_sampler(environ: Mapping[str, str], *, exported: bool) -> Sampler | None:
+    """None (the SDK reads OTEL_TRACES_SAMPLER, else samples every new trace) when spans
+    are exported or a sampler is named; else new traces are not recorded."""
+    if exported or environ.get("OTEL_TRACES_SAMPLER", "").strip():
+        return None
+    return ParentBased(ALWAYS_OFF)
 
 
 def _instrument_libraries() -> None:

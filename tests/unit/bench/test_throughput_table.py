@@ -1,5 +1,6 @@
-"""The throughput table shows GetQuotes next to both echo servers, and still renders results
-saved before the uvloop echo was measured (`bench.run --from-json`)."""
+"""The throughput table shows GetQuotes, unrecorded and recording every span, next to both
+echo servers, and still renders results saved before some of them were measured
+(`bench.run --from-json`)."""
 
 from __future__ import annotations
 
@@ -56,3 +57,23 @@ def test_every_rounds_range_is_shown_beside_the_best_round() -> None:
         ["2,486", "2,176-2,486 (2)"],
         ["4,307", "3,122-4,307 (2)"],
     ]
+
+
+def test_the_gateway_recording_every_span_is_shown_with_its_own_ratio() -> None:
+    """The services run without an exporter (no span recorded); the recorded figure is
+    what a deployment exporting every span would see, so it is never left out."""
+    result = {
+        "gateway": side(4100.0),
+        "gateway_recorded": side(3400.0),
+        "echo": side(6800.0),
+        "echo_uvloop": side(7600.0),
+        "gateway_vs_echo": 4100 / 6800,
+        "gateway_vs_echo_uvloop": 4100 / 7600,
+        "gateway_recorded_vs_echo": 3400 / 6800,
+    }
+    table = throughput_table(result)
+    assert [row[:2] for row in table.rows][:2] == [
+        ["GetQuotes (market-gateway)", "4,100"],
+        ["GetQuotes, every span recorded", "3,400"],
+    ]
+    assert table.title.endswith("; 50% with every span recorded")
