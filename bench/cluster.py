@@ -127,12 +127,20 @@ class Cluster:
                         return variables
                 await _before(deadline, "provider-sim did not warm up", sim)
 
-    def start_service(self, name: str, env: Mapping[str, str], ports: tuple[int, int]) -> Process:
+    def start_service(
+        self,
+        name: str,
+        env: Mapping[str, str],
+        ports: tuple[int, int],
+        *,
+        log_name: str | None = None,
+    ) -> Process:
+        """Start `name` (its log: <logs>/<log_name or name>.log)."""
         module, _ = SERVICES[name]
         grpc_port, admin_port = ports
         full = {**env, "GRPC_PORT": str(grpc_port), "ADMIN_PORT": str(admin_port)}
         full["OTEL_SERVICE_NAME"] = name
-        process = spawn(name, [*CLOCKED, module], full, self.logs, self.workdir)
+        process = spawn(log_name or name, [*CLOCKED, module], full, self.logs, self.workdir)
         process.grpc_port, process.admin_port = grpc_port, admin_port
         self.processes[name] = process
         return process

@@ -62,9 +62,10 @@ target's reference) and once on uvloop, the loop the services run on (decision 0
 alternating rounds of 4 s each (one of 2 s in the quick run), the best round of each side
 counts and the table shows the range of all rounds. Like every service in the run, the
 gateway has no span exporter, so it records no span for these untraced calls (decision
-0025); it is then restarted with `OTEL_TRACES_SAMPLER=parentbased_always_on` and measured
-again (one uncounted warm-up round, then as many rounds as before, not alternated), which
-is what recording every span costs with an exporter. Server CPU share from
+0025). It is then restarted with `OTEL_TRACES_SAMPLER=parentbased_always_on` and measured
+again: every span recorded, none exported, so a lower bound of what exporting every span
+costs; one uncounted warm-up round, then as many rounds as before, after the alternating
+ones rather than between them. Server CPU share from
 `/proc` (it can exceed 1.00: gRPC's C core runs threads of its own), the client's from
 `resource.getrusage`.
 """

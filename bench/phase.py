@@ -14,6 +14,7 @@ during which the simulator counted them (read at each cycle's detection).
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import tempfile
 import time
@@ -101,16 +102,6 @@ async def _run(
     if phase.throughput_seconds > 0:
         status(f"{phase.name}: GetQuotes throughput vs a bare grpc.aio echo server")
         await asyncio.to_thread(cluster.stop, "signal-engine", "tracker")
-        env = {**envs["market-gateway"], "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
-
-        async def recorded() -> Process:
-            """The gateway again, recording every span (as it does with an exporter)."""
-            await asyncio.to_thread(cluster.stop, "market-gateway")
-            gateway.log_path.rename(gateway.log_path.with_name("market-gateway-unrecorded.log"))
-            again = cluster.start_service("market-gateway", env, ports["market-gateway"])
-            await cluster.wait_serving("market-gateway")
-            return again
-
         result["throughput"] = await throughput.compare(
             gateway.address,
             phase.symbols,
@@ -118,9 +109,24 @@ async def _run(
             cluster,
             anchor,
             rounds=phase.throughput_rounds,
-            recorded=recorded,
+            restart_recording=functools.partial(
+                _restart_recording_spans, cluster, envs["market-gateway"], ports["market-gateway"]
+            ),
         )
     return result
+
+
+async def _restart_recording_spans(
+    cluster: Cluster, env: dict[str, str], ports: tuple[int, int]
+) -> Process:
+    """The gateway again, on its ports, recording every span (none is exported: the phase
+    has no exporter) and logging to its own file."""
+    await asyncio.to_thread(cluster.stop, "market-gateway")
+    recording_env = {**env, "OTEL_TRACES_SAMPLER": "parentbased_always_on"}
+    log_name = "market-gateway-recording-spans"
+    recording = cluster.start_service("market-gateway", recording_env, ports, log_name=log_name)
+    await cluster.wait_serving("market-gateway")
+    return recording
 
 
 async def _observe(

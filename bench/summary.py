@@ -82,6 +82,22 @@ def _at_least(name: str, value: float, limit: float, unit: str = "") -> Target:
     return Target(name, value, f">= {_goal(limit, unit)}", met)
 
 
+def _throughput_targets(throughput: Mapping[str, Any]) -> list[Target]:
+    """GetQuotes / echo as the services run (no exporter: no span recorded) and recording
+    every span; a failed restart shows as not measured (NaN, not met)."""
+    found = []
+    if (rate := throughput.get("gateway_vs_echo")) is not None:
+        name = "GetQuotes throughput / echo, no span recorded"
+        found.append(_at_least(name, float(rate), 0.6, "%"))
+    recorded = throughput.get("gateway_recorded_vs_echo")
+    if recorded is None and "gateway_recorded_error" in throughput:
+        recorded = math.nan
+    if recorded is not None:
+        name = "GetQuotes throughput / echo, every span recorded"
+        found.append(_at_least(name, float(recorded), 0.6, "%"))
+    return found
+
+
 def targets(results: Mapping[str, Mapping[str, Any]]) -> list[Target]:
     """The issue's targets for `optimized` (6 symbols), scale-500 and throughput; a phase
     missing from `results` (quick runs skip scale-500) leaves its targets out."""
@@ -104,12 +120,7 @@ def targets(results: Mapping[str, Mapping[str, Any]]) -> list[Target]:
             b = headline(baseline)
             speedup = b["warm cycle p50 ms"] / o["warm cycle p50 ms"]
             found.append(_at_least("baseline/optimized warm p50", speedup, 100, "x"))
-        throughput = optimized.get("throughput", {})
-        if (rate := throughput.get("gateway_vs_echo")) is not None:
-            found.append(_at_least("GetQuotes throughput / echo", float(rate), 0.6, "%"))
-        if (rate := throughput.get("gateway_recorded_vs_echo")) is not None:
-            name = "GetQuotes throughput / echo, every span recorded"
-            found.append(_at_least(name, float(rate), 0.6, "%"))
+        found += _throughput_targets(optimized.get("throughput", {}))
     scale = results.get("scale-500")
     if scale is not None:
         s = headline(scale)

@@ -6,10 +6,12 @@
   so an offline `make run` does not retry a collector that is not there.
 - OTEL_TRACES_SAMPLER / _ARG choose the sampler (read by the SDK). Unset, it is the SDK's
   `parentbased_always_on` when spans are exported, and `parentbased_always_off` when they
-  are not: recording spans that nothing exports cost a warm GetQuotes about a fifth of its
-  CPU (docs/decisions/0025-no-exporter-no-recording.md). Trace context is still extracted,
-  generated and propagated, so trace ids reach the logs and the signals' lineage, and a
-  caller's sampled parent is still honoured.
+  are not: recording spans that nothing exports cost the gateway about a fifth of its warm
+  GetQuotes throughput (docs/decisions/0025-no-exporter-no-recording.md). Trace context
+  is still extracted, generated and propagated, so trace ids reach the logs and the
+  signals' lineage, and a caller's sampled parent is still honoured. Calls to other
+  services go out marked not sampled, so set the exporter on every service (or name a
+  sampler) to see whole traces.
 - OTEL_EXPORTER_OTLP_ENDPOINT / OTEL_EXPORTER_OTLP_TRACES_ENDPOINT / _HEADERS / _INSECURE
   and OTEL_BSP_* are read by the exporter and the batch processor themselves.
 """
@@ -27,7 +29,7 @@ from opentelemetry.sdk.trace.export import (
     ConsoleSpanExporter,
     SpanExporter,
 )
-from opentelemetry.sdk.trace.sampling import ALWAYS_OFF, ParentBased, Sampler
+from opentelemetry.sdk.trace.sampling import DEFAULT_OFF, Sampler
 
 from observability.redaction import Redactor
 from observability.span_redaction import RedactingSpanExporter
@@ -66,6 +68,18 @@ def configure_tracing(
     *, service: str, environ: Mapping[str, str], redactor: Redactor
 ) -> TracerProvider:
     """Install a global TracerProvider and the httpx/redis/asyncpg instrumentations."""
+    provider = build_provider(service=service, environ=environ, redactor=redactor)
+    trace.set_tracer_provider(provider)
+    _instrument_libraries()
+    return provider
+
+
+def build_provider(
+    *, service: str, environ: Mapping[str, str], redactor: Redactor
+) -> TracerProvider:
+    """The provider the OTEL_* variables describe (no global state touched). `environ` must
+    be the process environment's contents: the SDK reads OTEL_TRACES_SAMPLER from
+    os.environ itself."""
     resource = Resource.create({SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or service})
     name = _exporter_name(environ)
     exporter = _build_exporter(name, environ)
@@ -73,8 +87,6 @@ def configure_tracing(
     provider = TracerProvider(resource=resource, sampler=sampler)
     if exporter is not None:
         provider.add_span_processor(BatchSpanProcessor(RedactingSpanExporter(exporter, redactor)))
-    trace.set_tracer_provider(provider)
-    _instrument_libraries()
     log.info("tracing_configured", exporter=name, sampler=provider.sampler.get_description())
     return provider
 
@@ -84,7 +96,7 @@ def default_sampler(environ: Mapping[str, str], *, exported: bool) -> Sampler | 
     are exported or a sampler is named; else new traces are not recorded."""
     if exported or environ.get("OTEL_TRACES_SAMPLER", "").strip():
         return None
-    return ParentBased(ALWAYS_OFF)
+    return DEFAULT_OFF  # parentbased_always_off
 
 
 def _instrument_libraries() -> None:

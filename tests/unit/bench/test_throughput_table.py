@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.tables import throughput_table
+from bench.throughput import _ratios
 
 
 def side(rate: float) -> dict[str, Any]:
@@ -29,7 +30,7 @@ def test_both_echo_servers_and_both_ratios_are_shown() -> None:
     }
     table = throughput_table(result)
     assert [row[:3] for row in table.rows] == [
-        ["GetQuotes (market-gateway)", "2,200", "-"],
+        ["GetQuotes (market-gateway, no span recorded)", "2,200", "-"],
         ["bare grpc.aio echo (asyncio loop)", "3,400", "-"],
         ["bare grpc.aio echo on uvloop", "4,000", "-"],
     ]
@@ -73,7 +74,38 @@ def test_the_gateway_recording_every_span_is_shown_with_its_own_ratio() -> None:
     }
     table = throughput_table(result)
     assert [row[:2] for row in table.rows][:2] == [
-        ["GetQuotes (market-gateway)", "4,100"],
-        ["GetQuotes, every span recorded", "3,400"],
+        ["GetQuotes (market-gateway, no span recorded)", "4,100"],
+        ["GetQuotes, every span recorded (none exported)", "3,400"],
     ]
     assert table.title.endswith("; 50% with every span recorded")
+
+
+def test_a_failed_restart_is_said_in_the_title() -> None:
+    result = {
+        "gateway": side(4100.0),
+        "echo": side(6800.0),
+        "gateway_vs_echo": 4100 / 6800,
+        "gateway_recorded_error": "market-gateway not SERVING after 90 s",
+    }
+    table = throughput_table(result)
+    assert table.title.endswith("with every span recorded: not measured (the restart failed)")
+    assert [row[0] for row in table.rows] == [
+        "GetQuotes (market-gateway, no span recorded)",
+        "bare grpc.aio echo (asyncio loop)",
+    ]
+
+
+def test_each_gateway_figure_is_divided_by_each_echo_servers() -> None:
+    best = {
+        "gateway": side(4000.0),
+        "gateway_recorded": side(3000.0),
+        "echo": side(8000.0),
+        "echo_uvloop": side(0.0),  # an echo that answered nothing gives 0.0, not an error
+    }
+    assert _ratios(best) == {
+        "gateway_vs_echo": 0.5,
+        "gateway_vs_echo_uvloop": 0.0,
+        "gateway_recorded_vs_echo": 0.375,
+        "gateway_recorded_vs_echo_uvloop": 0.0,
+    }
+    assert set(_ratios({"gateway": side(1.0), "echo": side(2.0)})) == {"gateway_vs_echo"}

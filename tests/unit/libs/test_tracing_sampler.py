@@ -16,7 +16,8 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.sdk.trace.sampling import Decision, ParentBased
 
 from observability.grpc_server import ServerTelemetry
-from observability.tracing import default_sampler
+from observability.redaction import Redactor
+from observability.tracing import build_provider, default_sampler
 from service_runtime.wrapping_server import WrappingServer
 
 SERVICE = "test.sampler.v1.Probe"
@@ -32,6 +33,32 @@ def test_exported_or_named_samplers_are_left_to_the_sdk() -> None:
     assert isinstance(off, ParentBased)
     root = off.should_sample(None, trace_id=0x1234, name="/a.B/C")
     assert root.decision is Decision.DROP
+
+
+@pytest.mark.parametrize(
+    ("environ", "root"),
+    [
+        ({"OTEL_TRACES_EXPORTER": "none"}, "AlwaysOffSampler"),
+        ({}, "AlwaysOffSampler"),  # no exporter named and no endpoint: none
+        ({"OTEL_TRACES_EXPORTER": "console"}, "AlwaysOnSampler"),
+        ({"OTEL_TRACES_EXPORTER": "none", "OTEL_TRACES_SAMPLER": "always_on"}, "AlwaysOnSampler"),
+    ],
+)
+def test_the_services_provider_records_only_when_something_reads_the_spans(
+    environ: dict[str, str], root: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The provider configure_tracing installs; the named sampler is read by the SDK from
+    the process environment, which the services pass in whole."""
+    for key in ("OTEL_TRACES_SAMPLER", "OTEL_EXPORTER_OTLP_ENDPOINT"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in environ.items():
+        monkeypatch.setenv(key, value)
+    provider = build_provider(service="t", environ=environ, redactor=Redactor())
+    try:
+        description = provider.sampler.get_description()
+        assert description == root or description.startswith(f"ParentBased{{root:{root},")
+    finally:
+        provider.shutdown()
 
 
 async def where_am_i(request: bytes, context: grpc.aio.ServicerContext) -> bytes:
