@@ -99,8 +99,8 @@ async def test_an_untraced_call_gets_ids_for_its_logs_but_records_nothing(unexpo
 
 @pytest.mark.asyncio
 async def test_a_callers_decision_is_kept_either_way(unexported) -> None:
-    """A caller that samples its trace still gets the gateway's span (a collector may be
-    reading another processor); one that does not, does not."""
+    """A caller that samples its trace still gets the gateway's span, recorded for whoever
+    keeps that trace; a caller that does not sample gets none."""
     channel, memory = unexported
     where = channel.unary_unary(f"/{SERVICE}/Where")
     sampled = await where(b"", metadata=(("traceparent", SAMPLED_PARENT),), timeout=5)
